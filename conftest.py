@@ -1,0 +1,31 @@
+"""Fixtures shared by every app's tests."""
+
+import pytest
+
+
+@pytest.fixture
+def workspace(db):
+    from guanxi.platform.tests.factories import WorkspaceFactory
+
+    return WorkspaceFactory()
+
+
+@pytest.fixture
+def admin_user(workspace):
+    from guanxi.platform.tests.factories import UserFactory
+
+    return UserFactory(workspace=workspace, role_code="administrator")
+
+
+@pytest.fixture
+def other_workspace(db):
+    from guanxi.platform.tests.factories import WorkspaceFactory
+
+    return WorkspaceFactory(name="Other Co.")
+
+
+@pytest.fixture
+def other_admin(other_workspace):
+    from guanxi.platform.tests.factories import UserFactory
+
+    return UserFactory(workspace=other_workspace, role_code="administrator")

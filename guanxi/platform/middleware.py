@@ -1,0 +1,67 @@
+"""Request plumbing: the signed-in user's workspace, language and time zone; session timeouts."""
+
+from __future__ import annotations
+
+import time
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.utils import timezone, translation
+
+
+class WorkspaceMiddleware:
+    """Sets ``request.workspace`` and applies the user's language and time zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        request.workspace = None
+        if user is not None and user.is_authenticated:
+            request.workspace = user.workspace
+            if user.language and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+                translation.activate(user.language)
+                request.LANGUAGE_CODE = translation.get_language()
+            tz_name = user.time_zone or user.workspace.time_zone
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(tz_name))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        return self.get_response(request)
+
+
+class SessionTimeoutMiddleware:
+    """Ends a session after ``SESSION_IDLE_TIMEOUT`` without requests, and in any case
+    ``SESSION_ABSOLUTE_TIMEOUT`` after sign-in."""
+
+    # Refresh the idle mark at most this often, so a busy page does not write every request.
+    TOUCH_EVERY = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            signed_in = session.get("signed_in_at")
+            seen = session.get("seen_at", signed_in)
+            if signed_in is None:
+                session["signed_in_at"] = session["seen_at"] = now
+            elif (
+                now - signed_in > settings.SESSION_ABSOLUTE_TIMEOUT
+                or now - (seen or signed_in) > settings.SESSION_IDLE_TIMEOUT
+            ):
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)
+                return redirect(f"{settings.LOGIN_URL and '/login/'}?expired=1")
+            elif now - (seen or 0) > self.TOUCH_EVERY:
+                session["seen_at"] = now
+        return self.get_response(request)

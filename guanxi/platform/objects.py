@@ -1,0 +1,67 @@
+"""The platform's own business objects, registered for roles, custom fields and search."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from . import registry
+from .models import AuditEntry, CustomField, Job, Role, Team, User
+
+registry.register(
+    registry.BusinessObject(
+        key="platform.user",
+        model=User,
+        label=_("user"),
+        label_plural=_("users"),
+        fields=(
+            registry.FieldSpec("email", _("e-mail"), restrictable=False),
+            registry.FieldSpec("full_name", _("full name"), restrictable=False),
+            registry.FieldSpec("phone", _("phone")),
+            registry.FieldSpec("team", _("team")),
+            registry.FieldSpec("role", _("role")),
+            registry.FieldSpec("is_active", _("active")),
+            registry.FieldSpec("language", _("language")),
+            registry.FieldSpec("time_zone", _("time zone")),
+        ),
+        supports_custom_fields=True,
+        detail_url=lambda pk: reverse("platform:user_detail", args=[pk]),
+    )
+)
+registry.register(
+    registry.BusinessObject(
+        key="platform.team",
+        model=Team,
+        label=_("team"),
+        label_plural=_("teams"),
+        fields=(
+            registry.FieldSpec("name", _("name"), restrictable=False),
+            registry.FieldSpec("kind", _("kind")),
+            registry.FieldSpec("parent", _("parent team")),
+            registry.FieldSpec("manager", _("manager")),
+        ),
+        supports_custom_fields=True,
+        detail_url=lambda pk: reverse("platform:team_detail", args=[pk]),
+    )
+)
+registry.register(
+    registry.BusinessObject(
+        key="platform.role", model=Role, label=_("role"), label_plural=_("roles"),
+        detail_url=lambda pk: reverse("platform:role_detail", args=[pk]),
+    )
+)
+registry.register(
+    registry.BusinessObject(
+        key="platform.customfield", model=CustomField, label=_("custom field"),
+        label_plural=_("custom fields"),
+    )
+)
+registry.register(
+    registry.BusinessObject(
+        key="platform.audit", model=AuditEntry, label=_("audit entry"), label_plural=_("audit log"),
+    )
+)
+registry.register(
+    registry.BusinessObject(
+        key="platform.job", model=Job, label=_("background job"), label_plural=_("background jobs"),
+        owner_field="owner",
+    )
+)

@@ -1,0 +1,55 @@
+"""The built-in roles every workspace starts with. Administrators may edit their rights or
+add roles of their own; the built-in ones cannot be deleted while users hold them.
+
+Domain apps add their objects' default grants here as they land (and a data migration
+extends existing workspaces' roles).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from . import registry
+
+ALL = ["create", "read", "update", "delete", "export", "bulk"]
+READ = ["read"]
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    code: str
+    name: str | Promise
+    description: str | Promise
+    is_admin: bool = False
+    grants: dict[str, tuple[list[str], str]] = field(default_factory=dict)
+
+    def rights(self) -> dict:
+        return {
+            key: {"actions": sorted(actions), "visibility": visibility}
+            for key, (actions, visibility) in self.grants.items()
+            if registry.find(key) is not None
+        }
+
+
+_directory = {"platform.user": (READ, "all"), "platform.team": (READ, "all"), "platform.job": (READ, "own")}
+
+DEFAULT_ROLES: tuple[RoleSpec, ...] = (
+    RoleSpec(
+        "administrator", _("Administrator"),
+        _("Manages the workspace: users, teams, roles, custom fields and the audit log."),
+        is_admin=True,
+    ),
+    RoleSpec(
+        "sales_manager", _("Sales manager"),
+        _("Leads a sales team; sees the records of their team and the teams below."),
+        grants={**_directory, "platform.job": (READ, "team_below")},
+    ),
+    RoleSpec("sales_rep", _("Sales rep"), _("Works their own customers and deals."), grants=_directory),
+    RoleSpec("marketing", _("Marketing"), _("Runs campaigns, segments and events."), grants=_directory),
+    RoleSpec("service_agent", _("Service agent"), _("Handles cases and calls."), grants=_directory),
+    RoleSpec("technician", _("Technician"), _("Does on-site repairs and visits."), grants=_directory),
+    RoleSpec("read_only", _("Read-only"), _("Sees everything, changes nothing."), grants=_directory),
+)
