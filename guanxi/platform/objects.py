@@ -3,8 +3,27 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from django.db.models import Q
+
 from . import registry
 from .models import AuditEntry, CustomField, Job, Role, Team, User
+
+
+def _search_users(*, workspace, actor, term, limit):
+    from .selectors import user_list
+
+    rows = user_list(workspace=workspace, actor=actor).filter(
+        Q(full_name__icontains=term) | Q(email__icontains=term) | Q(phone__icontains=term)
+    )[:limit]
+    return [(f"{u.full_name} <{u.email}>", reverse("platform:user_detail", args=[u.pk])) for u in rows]
+
+
+def _search_teams(*, workspace, actor, term, limit):
+    from .selectors import team_list
+
+    rows = team_list(workspace=workspace, actor=actor).filter(name__icontains=term)[:limit]
+    return [(t.name, reverse("platform:team_detail", args=[t.pk])) for t in rows]
+
 
 registry.register(
     registry.BusinessObject(
@@ -23,6 +42,7 @@ registry.register(
             registry.FieldSpec("time_zone", _("time zone")),
         ),
         supports_custom_fields=True,
+        search=_search_users,
         detail_url=lambda pk: reverse("platform:user_detail", args=[pk]),
     )
 )
@@ -39,6 +59,7 @@ registry.register(
             registry.FieldSpec("manager", _("manager")),
         ),
         supports_custom_fields=True,
+        search=_search_teams,
         detail_url=lambda pk: reverse("platform:team_detail", args=[pk]),
     )
 )
