@@ -7,6 +7,7 @@ from config.api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("guanxi.platform.auth_urls")),
     path("", include("guanxi.platform.urls")),
 ]
 if settings.DEBUG:

@@ -8,4 +8,5 @@ class PlatformConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self) -> None:
-        from . import objects  # noqa: F401  (registers the platform's business objects)
+        # Registrations: business objects, lists, job handlers, navigation.
+        from . import exports, objects, user_lists  # noqa: F401

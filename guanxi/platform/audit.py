@@ -35,7 +35,7 @@ def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[st
     spread as ``custom.<key>``."""
     data: dict[str, Any] = {}
     for f in instance._meta.concrete_fields:
-        if f.name in SECRET_FIELDS or f.name in ("id", "workspace", "created_at", "updated_at"):
+        if f.name in SECRET_FIELDS or not f.editable or f.name in ("id", "workspace"):
             continue
         if fields is not None and f.name not in fields and f.attname not in fields:
             continue
@@ -43,7 +43,8 @@ def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[st
             for key, value in (getattr(instance, "custom", None) or {}).items():
                 data[f"custom.{key}"] = _jsonable(value)
             continue
-        data[f.name] = _jsonable(getattr(instance, f.attname))
+        # Foreign keys as {"id", "label"}, so the history still reads after a rename.
+        data[f.name] = _jsonable(getattr(instance, f.name if f.is_relation else f.attname))
     return data
 
 
