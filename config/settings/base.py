@@ -196,6 +196,13 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# django-csp 4 writes the per-request nonce where it finds its NONCE sentinel; a literal
+# "'nonce'" would reach the browser as-is and allow nothing.
+from csp.constants import NONCE  # noqa: E402
+
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["script-src"] = ["'self'", NONCE]
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["style-src"] = ["'self'", NONCE]
+
 # --- Mail ------------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
@@ -227,6 +234,7 @@ LANGUAGE_COOKIE_NAME = "guanxi_language"
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 EXPORT_DIR = VAR_DIR / "exports"

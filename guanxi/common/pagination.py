@@ -69,14 +69,14 @@ def decode_cursor(cursor: str) -> tuple[Any, Any]:
         raise ApplicationError(_("The page cursor is not valid."), code="invalid_cursor") from exc
 
 
-def clamp_limit(limit: int | None) -> int:
+def clamp_limit(limit: int | None, max_limit: int = MAX_LIMIT) -> int:
     if limit is None:
         return DEFAULT_LIMIT
-    if limit < 1 or limit > MAX_LIMIT:
+    if limit < 1 or limit > max_limit:
         raise ApplicationError(
-            _("The page size must be between 1 and %(max)s.") % {"max": MAX_LIMIT},
+            _("The page size must be between 1 and %(max)s.") % {"max": max_limit},
             code="invalid_limit",
-            fields={"limit": [_("Must be between 1 and %(max)s.") % {"max": MAX_LIMIT}]},
+            fields={"limit": [_("Must be between 1 and %(max)s.") % {"max": max_limit}]},
         )
     return limit
 
@@ -100,9 +100,13 @@ def paginate(
     descending: bool = False,
     cursor: str | None = None,
     limit: int | None = None,
+    max_limit: int = MAX_LIMIT,
 ) -> Page:
-    """One page of ``queryset`` ordered by ``key`` (a field or annotation) then by pk."""
-    limit = clamp_limit(limit)
+    """One page of ``queryset`` ordered by ``key`` (a field or annotation) then by pk.
+
+    ``max_limit`` is for internal batch readers (exports); user input keeps the default.
+    """
+    limit = clamp_limit(limit, max_limit)
     order = F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True)
     queryset = queryset.order_by(order, "pk") if key != "pk" else queryset.order_by(
         "-pk" if descending else "pk"

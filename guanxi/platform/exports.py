@@ -8,6 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from django.urls import reverse
 
+from guanxi.common.pagination import paginate
+
 from . import audit, jobs
 from .lists import BoundList, cell_text, get_spec
 from .models import AuditAction, Job
@@ -40,19 +42,18 @@ def run_list_export(job: Job, progress) -> dict:
     done = 0
     tmp = path.with_suffix(path.suffix + ".part")
     writer = _Writer(tmp, job.params.get("format", "csv"), header)
-    state.limit = BATCH
-    state.cursor = None
-    from guanxi.common.pagination import paginate
-
+    cursor = None
     while True:
-        page = paginate(qs, key=key, descending=state.descending, cursor=state.cursor, limit=BATCH)
+        page = paginate(
+            qs, key=key, descending=state.descending, cursor=cursor, limit=BATCH, max_limit=BATCH
+        )
         for row in page.items:
             writer.row([cell_text(c.display(row)) for c in columns])
         done += len(page.items)
         progress(done, total, "")
         if not page.next_cursor:
             break
-        state.cursor = page.next_cursor
+        cursor = page.next_cursor
     writer.close()
     tmp.replace(path)
     audit.log(
