@@ -9,4 +9,4 @@ class PlatformConfig(AppConfig):
 
     def ready(self) -> None:
         # Registrations: business objects, lists, job handlers, navigation.
-        from . import exports, objects, user_lists  # noqa: F401
+        from . import exports, nav, objects, user_lists  # noqa: F401

@@ -47,6 +47,7 @@ def render_list(request, list_key: str, *, template: str = "components/list_page
         return HttpResponse(_t("%(n)s in all") % {"n": f"{total:,}"})
     context = {
         "spec": spec,
+        "searchable": spec.search is not None,
         "bound": bound,
         "state": state,
         "page": page,

@@ -671,7 +671,7 @@ def custom_field_create(
 
 
 def _key_from_label(label: str) -> str:
-    from pypinyin import lazy_pinyin  # noqa: PLC0415  (pypinyin is optional)
+    from pypinyin import lazy_pinyin
 
     return slugify("_".join(lazy_pinyin(label))).replace("-", "_")[:50] or f"field_{secrets.token_hex(3)}"
 
@@ -711,6 +711,33 @@ def custom_field_update(*, actor: User, workspace: Workspace, field_id: int, **c
         definition.save()
         audit.log_update(actor=actor, instance=definition, before=before)
     return definition
+
+
+def custom_field_move(*, actor: User, workspace: Workspace, field_id: int, direction: str) -> None:
+    """Move a field one place up or down among its object's fields (positions renumbered
+    0, 1, 2… so equal or sparse positions move too)."""
+    permissions.require_admin(actor)
+    if direction not in ("up", "down"):
+        raise ApplicationError(_("Choose up or down."))
+    with transaction.atomic():
+        definition = _get(CustomField, workspace, field_id, lock=True)
+        siblings = list(
+            CustomField.objects.in_workspace(workspace)
+            .filter(object_key=definition.object_key)
+            .select_for_update()
+            .order_by("position", "id")
+        )
+        index = [d.pk for d in siblings].index(definition.pk)
+        target = index - 1 if direction == "up" else index + 1
+        if not 0 <= target < len(siblings):
+            return
+        siblings[index], siblings[target] = siblings[target], siblings[index]
+        for position, sibling in enumerate(siblings):
+            if sibling.position != position:
+                before = audit.snapshot(sibling)
+                sibling.position = position
+                sibling.save(update_fields=["position", "updated_at"])
+                audit.log_update(actor=actor, instance=sibling, before=before)
 
 
 def custom_field_delete(*, actor: User, workspace: Workspace, field_id: int) -> None:

@@ -110,11 +110,13 @@ def test_export_runs_as_a_job_and_only_its_owner_downloads(
     assert AuditEntry.objects.filter(workspace=workspace, action="export").count() == 1
 
 
-def test_xlsx_export(admin_client, workspace, django_capture_on_commit_callbacks):
+def test_xlsx_export(admin_client, workspace, admin_user, django_capture_on_commit_callbacks):
     from io import BytesIO
 
     from openpyxl import load_workbook
 
+    admin_user.language = "en"  # the job writes headers in its owner's language
+    admin_user.save()
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(URL, {"op": "export", "format": "xlsx", "params": ""})
     job = Job.objects.in_workspace(workspace).get(kind="platform.list_export")
