@@ -8,6 +8,7 @@ TIME_ZONE, GUANXI_HOSTED, GUANXI_VAR_DIR.
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -176,6 +177,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "guanxi.platform.auth_views.lockout_response"
 AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "guanxi"
 
 # --- Security headers ----------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
@@ -184,8 +186,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
-        "style-src": ["'self'", "'nonce'"],
+        # django-csp puts the per-request nonce where it finds its NONCE sentinel.
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
@@ -196,12 +199,6 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# django-csp 4 writes the per-request nonce where it finds its NONCE sentinel; a literal
-# "'nonce'" would reach the browser as-is and allow nothing.
-from csp.constants import NONCE  # noqa: E402
-
-CONTENT_SECURITY_POLICY["DIRECTIVES"]["script-src"] = ["'self'", NONCE]
-CONTENT_SECURITY_POLICY["DIRECTIVES"]["style-src"] = ["'self'", NONCE]
 
 # --- Mail ------------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):

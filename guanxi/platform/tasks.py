@@ -10,7 +10,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
-from . import exports, jobs
+from . import exports, jobs, mail
 
 # The worker imports every app's ``tasks`` module and nothing else: modules of this app that
 # register job handlers are imported here so the worker knows their kinds.
@@ -29,3 +29,8 @@ def run_job(job_id: int, task=None) -> str:
 @db_periodic_task(crontab(minute="*"))
 def sweep_stuck_jobs() -> None:
     jobs.sweep_stuck_jobs()
+
+
+@db_task(retries=5, retry_delay=60)
+def send_email(message: dict) -> None:
+    mail.deliver(message)
