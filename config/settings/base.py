@@ -177,6 +177,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "guanxi.platform.auth_views.lockout_response"
 AXES_VERBOSE = False
+# Behind a reverse proxy, read the client address from X-Forwarded-For, trusting exactly
+# TRUSTED_PROXY_COUNT proxies; otherwise every request would seem to come from the proxy.
+if env.int("TRUSTED_PROXY_COUNT", default=0):
+    AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT")
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 OTP_TOTP_ISSUER = "guanxi"
 
 # --- Security headers ----------------------------------------------------------------------

@@ -7,7 +7,9 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone, translation
 
 
@@ -61,7 +63,13 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 if request.path.startswith("/api/"):
                     return self.get_response(request)
-                return redirect(f"{settings.LOGIN_URL and '/login/'}?expired=1")
+                target = f"{reverse(settings.LOGIN_URL)}?expired=1"
+                if request.headers.get("HX-Request"):
+                    # htmx would swap the sign-in page into a fragment; send the whole page.
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = target
+                    return response
+                return redirect(target)
             elif now - (seen or 0) > self.TOUCH_EVERY:
                 session["seen_at"] = now
         return self.get_response(request)

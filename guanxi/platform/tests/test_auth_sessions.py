@@ -145,3 +145,15 @@ def test_account_pages_need_a_signed_in_user(client):
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert response.url.startswith(reverse("login") + "?next=")
+
+
+def test_expired_session_on_an_htmx_request_redirects_the_whole_page(client, admin_user):
+    import time
+
+    client.force_login(admin_user)
+    session = client.session
+    session["signed_in_at"] = session["seen_at"] = int(time.time()) - 13 * 3600
+    session.save()
+    response = client.get("/settings/users/", headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/login/?expired=1"
