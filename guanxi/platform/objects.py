@@ -66,6 +66,13 @@ registry.register(
 registry.register(
     registry.BusinessObject(
         key="platform.role", model=Role, label=_("role"), label_plural=_("roles"),
+        fields=(
+            registry.FieldSpec("name", _("name"), restrictable=False),
+            registry.FieldSpec("code", _("code"), restrictable=False),
+            registry.FieldSpec("description", _("description"), restrictable=False),
+            registry.FieldSpec("is_admin", _("administrator"), restrictable=False),
+            registry.FieldSpec("rights", _("rights"), restrictable=False),
+        ),
         detail_url=lambda pk: reverse("platform:role_detail", args=[pk]),
     )
 )
@@ -73,6 +80,15 @@ registry.register(
     registry.BusinessObject(
         key="platform.customfield", model=CustomField, label=_("custom field"),
         label_plural=_("custom fields"),
+        fields=tuple(
+            registry.FieldSpec(name, label, restrictable=False)
+            for name, label in (
+                ("object_key", _("object")), ("key", _("key")), ("label", _("label")),
+                ("field_type", _("type")), ("required", _("required")), ("unique", _("unique")),
+                ("default", _("default")), ("help_text", _("help text")),
+                ("choices", _("choices")), ("position", _("position")), ("is_active", _("active")),
+            )
+        ),
     )
 )
 registry.register(
