@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "csp",
     "huey.contrib.djhuey",
+    "ninja",  # its bundled Swagger UI assets, so /api/v1/docs loads nothing from a CDN
     "guanxi.common",
     "guanxi.platform",
 ]
