@@ -29,3 +29,14 @@ def other_admin(other_workspace):
     from guanxi.platform.tests.factories import UserFactory
 
     return UserFactory(workspace=other_workspace, role_code="administrator")
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Each test starts in the default language, whatever the previous one activated."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

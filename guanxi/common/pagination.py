@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import FieldError
+from django.db import models
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -66,7 +68,47 @@ def decode_cursor(cursor: str) -> tuple[Any, Any]:
         value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return _decode_value(value), pk
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApplicationError(_("The page cursor is not valid."), code="invalid_cursor") from exc
+        raise invalid_cursor() from exc
+
+
+MAX_ID = 2**63 - 1
+
+# What a cursor value must be for the sort key's field, checked before the database sees it.
+_CURSOR_TYPES: tuple[tuple[type, tuple[type, ...]], ...] = (
+    (models.DateTimeField, (dt.datetime,)),
+    (models.DateField, (dt.date,)),
+    (models.BooleanField, (bool,)),
+    (models.IntegerField, (int,)),
+    (models.DecimalField, (decimal.Decimal, int)),
+    (models.CharField, (str,)),
+    (models.TextField, (str,)),
+)
+
+
+def invalid_cursor() -> ApplicationError:
+    return ApplicationError(_("The page cursor is not valid."), code="invalid_cursor")
+
+
+def _check_cursor(queryset: QuerySet, key: str, value: Any, pk: Any) -> None:
+    """Refuse a forged cursor whose values do not fit the sort key (a string where a date
+    goes would otherwise fail inside the query, and abort a PostgreSQL transaction)."""
+    if not isinstance(pk, int) or isinstance(pk, bool) or not -MAX_ID <= pk <= MAX_ID:
+        raise invalid_cursor()
+    if key == "pk" or value is None:
+        return
+    try:
+        field = queryset.query.chain().resolve_ref(key).output_field
+    except (FieldError, AttributeError):
+        return
+    for field_class, types in _CURSOR_TYPES:
+        if isinstance(field, field_class):
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+                raise invalid_cursor()
+            if isinstance(value, int) and not -MAX_ID <= value <= MAX_ID:
+                raise invalid_cursor()
+            return
+    if not isinstance(value, str | int | float | decimal.Decimal | dt.date):
+        raise invalid_cursor()
 
 
 def clamp_limit(limit: int | None, max_limit: int = MAX_LIMIT) -> int:
@@ -108,11 +150,14 @@ def paginate(
     """
     limit = clamp_limit(limit, max_limit)
     order = F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True)
-    queryset = queryset.order_by(order, "pk") if key != "pk" else queryset.order_by(
-        "-pk" if descending else "pk"
+    queryset = (
+        queryset.order_by(order, "pk")
+        if key != "pk"
+        else queryset.order_by("-pk" if descending else "pk")
     )
     if cursor:
         value, pk = decode_cursor(cursor)
+        _check_cursor(queryset, key, value, pk)
         if key == "pk":
             queryset = queryset.filter(pk__lt=pk) if descending else queryset.filter(pk__gt=pk)
         else:

@@ -129,7 +129,13 @@ def record_history(
 ) -> list[AuditEntry]:
     """One record's history for its detail page: whoever may read the record sees it,
     with the fields hidden from their role left out of every change."""
-    obj = registry.get(object_key)
+    obj = registry.find(object_key)
+    if obj is None:
+        raise NotFound()
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
     record_qs = permissions.visible(
         obj.model.objects.filter(workspace=workspace), actor=actor, object_key=object_key
     )
@@ -154,7 +160,9 @@ def job_list(*, workspace: Workspace, actor: User) -> QuerySet[Job]:
     return permissions.visible(qs, actor=actor, object_key="platform.job").order_by("-id")
 
 
-def api_token_list(*, workspace: Workspace, actor: User, all_users: bool = False) -> QuerySet[ApiToken]:
+def api_token_list(
+    *, workspace: Workspace, actor: User, all_users: bool = False
+) -> QuerySet[ApiToken]:
     qs = ApiToken.objects.in_workspace(workspace).select_related("user").order_by("-id")
     if all_users:
         permissions.require_admin(actor)
@@ -163,7 +171,11 @@ def api_token_list(*, workspace: Workspace, actor: User, all_users: bool = False
 
 
 def saved_views(*, workspace: Workspace, actor: User, list_key: str) -> QuerySet[SavedView]:
-    return SavedView.objects.in_workspace(workspace).filter(user=actor, list_key=list_key).order_by("name")
+    return (
+        SavedView.objects.in_workspace(workspace)
+        .filter(user=actor, list_key=list_key)
+        .order_by("name")
+    )
 
 
 def global_search(*, workspace: Workspace, actor: User, term: str, limit: int = 8) -> list[dict]:

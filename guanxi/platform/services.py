@@ -41,15 +41,41 @@ from .models import (
 )
 from .roles import DEFAULT_ROLES
 
+# --- input text ---------------------------------------------------------------------------------
+
+
+def _text(value: Any, *, field: str, max_length: int) -> str:
+    """Stripped text that fits its column; NUL characters (which PostgreSQL refuses) and
+    over-long values are a field error, never a database error."""
+    text = "" if value is None else str(value)
+    if "\x00" in text:
+        raise ApplicationError(
+            _("This text contains characters that are not allowed."),
+            fields={field: [_("Characters that are not allowed.")]},
+        )
+    text = text.strip()
+    if len(text) > max_length:
+        raise ApplicationError(
+            _("At most %(n)s characters.") % {"n": max_length},
+            fields={field: [_("At most %(n)s characters.") % {"n": max_length}]},
+        )
+    return text
+
+
 # --- workspaces ----------------------------------------------------------------------------
 
 
 def workspace_create(
-    *, name: str, admin_email: str, admin_name: str, admin_password: str | None,
-    language: str = "zh-hans", time_zone: str = "Asia/Shanghai",
+    *,
+    name: str,
+    admin_email: str,
+    admin_name: str,
+    admin_password: str | None,
+    language: str = "zh-hans",
+    time_zone: str = "Asia/Shanghai",
 ) -> tuple[Workspace, User]:
     """Create a workspace with the built-in roles and its first administrator."""
-    name = (name or "").strip()
+    name = _text(name, field="name", max_length=200)
     if not name:
         raise ApplicationError(_("Enter the company name."), fields={"name": [_("Required.")]})
     _check_email(admin_email, field="email")
@@ -70,15 +96,21 @@ def workspace_create(
         )
         roles = {
             spec.code: Role.objects.create(
-                workspace=workspace, name=str(spec.name), code=spec.code,
-                description=str(spec.description), is_admin=spec.is_admin,
-                is_system=True, rights=spec.rights(),
+                workspace=workspace,
+                name=str(spec.name),
+                code=spec.code,
+                description=str(spec.description),
+                is_admin=spec.is_admin,
+                is_system=True,
+                rights=spec.rights(),
             )
             for spec in DEFAULT_ROLES
         }
         admin = User(
-            workspace=workspace, email=admin_email.strip().lower(),
-            full_name=admin_name.strip() or admin_email, role=roles["administrator"],
+            workspace=workspace,
+            email=admin_email.strip().lower(),
+            full_name=_text(admin_name, field="full_name", max_length=150) or admin_email,
+            role=roles["administrator"],
             language=language,
         )
         if admin_password:
@@ -87,8 +119,12 @@ def workspace_create(
             admin.set_unusable_password()
         admin.save()
         audit.log(
-            actor=admin, workspace=workspace, action=AuditAction.CREATE,
-            object_key="platform.workspace", object_id=workspace.pk, object_repr=workspace.name,
+            actor=admin,
+            workspace=workspace,
+            action=AuditAction.CREATE,
+            object_key="platform.workspace",
+            object_id=workspace.pk,
+            object_repr=workspace.name,
             changes={"name": [None, workspace.name]},
         )
         audit.log_create(actor=admin, instance=admin)
@@ -109,7 +145,8 @@ def _check_password(password: str, *, email: str = "") -> None:
         validate_password(password, User(email=email))
     except ValidationError as exc:
         raise ApplicationError(
-            _("Choose a stronger password."), code="weak_password",
+            _("Choose a stronger password."),
+            code="weak_password",
             fields={"password": list(exc.messages)},
         ) from None
 
@@ -137,12 +174,18 @@ def _refresh_paths(team: Team) -> None:
 
 
 def team_create(
-    *, actor: User, workspace: Workspace, name: str, kind: str = TeamKind.TEAM,
-    parent_id: int | None = None, manager_id: int | None = None, custom: dict | None = None,
+    *,
+    actor: User,
+    workspace: Workspace,
+    name: str,
+    kind: str = TeamKind.TEAM,
+    parent_id: int | None = None,
+    manager_id: int | None = None,
+    custom: dict | None = None,
 ) -> Team:
     """Create a department or team, optionally below another."""
     permissions.require_admin(actor)
-    name = (name or "").strip()
+    name = _text(name, field="name", max_length=120)
     if not name:
         raise ApplicationError(_("Enter a name."), fields={"name": [_("This field is required.")]})
     if kind not in TeamKind.values:
@@ -154,7 +197,9 @@ def team_create(
             workspace=workspace, object_key="platform.team", values=custom, model=Team
         )
         if Team.objects.in_workspace(workspace).filter(name__iexact=name).exists():
-            raise Conflict(_("A team with this name already exists."), fields={"name": [_("Already taken.")]})
+            raise Conflict(
+                _("A team with this name already exists."), fields={"name": [_("Already taken.")]}
+            )
         team = Team.objects.create(
             workspace=workspace, name=name, kind=kind, parent=parent, manager=manager, custom=values
         )
@@ -166,35 +211,58 @@ def team_create(
 def team_update(*, actor: User, workspace: Workspace, team_id: int, **changes: Any) -> Team:
     """Change a team's name, kind, parent, manager or custom fields."""
     permissions.require_admin(actor)
+    field_keys = {k.removesuffix("_id") for k in changes if k != "custom"}
+    field_keys |= {f"custom.{k}" for k in (changes.get("custom") or {})}
+    permissions.check_writable(actor, "platform.team", field_keys)
     with transaction.atomic():
         team = _get(Team, workspace, team_id, lock=True)
         before = audit.snapshot(team)
         if "name" in changes:
-            name = (changes["name"] or "").strip()
+            name = _text(changes["name"], field="name", max_length=120)
             if not name:
-                raise ApplicationError(_("Enter a name."), fields={"name": [_("This field is required.")]})
-            if Team.objects.in_workspace(workspace).filter(name__iexact=name).exclude(pk=team.pk).exists():
-                raise Conflict(_("A team with this name already exists."), fields={"name": [_("Already taken.")]})
+                raise ApplicationError(
+                    _("Enter a name."), fields={"name": [_("This field is required.")]}
+                )
+            if (
+                Team.objects.in_workspace(workspace)
+                .filter(name__iexact=name)
+                .exclude(pk=team.pk)
+                .exists()
+            ):
+                raise Conflict(
+                    _("A team with this name already exists."),
+                    fields={"name": [_("Already taken.")]},
+                )
             team.name = name
         if "kind" in changes:
             if changes["kind"] not in TeamKind.values:
                 raise ApplicationError(_("Choose a kind."), fields={"kind": [_("Unknown kind.")]})
             team.kind = changes["kind"]
         if "manager_id" in changes:
-            team.manager = _user_in(workspace, changes["manager_id"], field="manager") if changes["manager_id"] else None
+            team.manager = (
+                _user_in(workspace, changes["manager_id"], field="manager")
+                if changes["manager_id"]
+                else None
+            )
         moved = False
         if "parent_id" in changes:
             parent = _team_in(workspace, changes["parent_id"])
             if parent is not None and (parent.pk == team.pk or parent.path.startswith(team.path)):
                 raise ApplicationError(
-                    _("A team cannot be placed below itself."), fields={"parent": [_("Not allowed.")]}
+                    _("A team cannot be placed below itself."),
+                    fields={"parent": [_("Not allowed.")]},
                 )
             moved = (parent.pk if parent else None) != team.parent_id
             team.parent = parent
         if "custom" in changes:
             team.custom = custom_fields.validate(
-                workspace=workspace, object_key="platform.team", values=changes["custom"],
-                current=team.custom, instance_pk=team.pk, model=Team, partial=True,
+                workspace=workspace,
+                object_key="platform.team",
+                values=changes["custom"],
+                current=team.custom,
+                instance_pk=team.pk,
+                model=Team,
+                partial=True,
             )
         team.save()
         if moved:
@@ -208,9 +276,13 @@ def team_delete(*, actor: User, workspace: Workspace, team_id: int) -> None:
     with transaction.atomic():
         team = _get(Team, workspace, team_id, lock=True)
         if Team.objects.in_workspace(workspace).filter(parent=team).exists():
-            raise Conflict(_("Move or delete the teams below this one first."), code="team_has_children")
+            raise Conflict(
+                _("Move or delete the teams below this one first."), code="team_has_children"
+            )
         if User.objects.filter(workspace=workspace, team=team).exists():
-            raise Conflict(_("Move this team's members to another team first."), code="team_has_members")
+            raise Conflict(
+                _("Move this team's members to another team first."), code="team_has_members"
+            )
         audit.log_delete(actor=actor, instance=team)
         team.delete()
 
@@ -223,13 +295,20 @@ def _clean_rights(rights: dict | None) -> dict:
 
     cleaned: dict[str, dict] = {}
     errors: dict[str, list] = {}
+    if not isinstance(rights, dict | None):
+        raise ApplicationError(
+            _("Some rights are not valid."), fields={"rights": [_("Not valid.")]}
+        )
     for key, grant in (rights or {}).items():
+        if not isinstance(grant, dict) or not isinstance(grant.get("actions", []), list):
+            errors[f"rights.{key}"] = [_("Not valid.")]
+            continue
         if registry.find(key) is None:
             errors[f"rights.{key}"] = [_("Unknown object.")]
             continue
-        actions = [a for a in (grant or {}).get("actions", [])]
-        bad = [a for a in actions if a not in Action.values]
-        visibility = (grant or {}).get("visibility", Visibility.OWN)
+        actions = list(grant.get("actions", []))
+        bad = [a for a in actions if not isinstance(a, str) or a not in Action.values]
+        visibility = grant.get("visibility", Visibility.OWN)
         if bad:
             errors[f"rights.{key}"] = [_("Unknown action.")]
             continue
@@ -245,23 +324,34 @@ def _clean_rights(rights: dict | None) -> dict:
 
 
 def role_create(
-    *, actor: User, workspace: Workspace, name: str, description: str = "",
-    is_admin: bool = False, rights: dict | None = None,
+    *,
+    actor: User,
+    workspace: Workspace,
+    name: str,
+    description: str = "",
+    is_admin: bool = False,
+    rights: dict | None = None,
 ) -> Role:
     """Create a role with per-object rights and visibility."""
     permissions.require_admin(actor)
-    name = (name or "").strip()
+    name = _text(name, field="name", max_length=80)
     if not name:
         raise ApplicationError(_("Enter a name."), fields={"name": [_("This field is required.")]})
     with transaction.atomic():
         if Role.objects.in_workspace(workspace).filter(name__iexact=name).exists():
-            raise Conflict(_("A role with this name already exists."), fields={"name": [_("Already taken.")]})
+            raise Conflict(
+                _("A role with this name already exists."), fields={"name": [_("Already taken.")]}
+            )
         code = slugify(name)[:30] or "role"
         while Role.objects.in_workspace(workspace).filter(code=code).exists():
             code = f"{slugify(name)[:24] or 'role'}-{secrets.token_hex(2)}"
         role = Role.objects.create(
-            workspace=workspace, name=name, code=code, description=description.strip(),
-            is_admin=bool(is_admin), rights=_clean_rights(rights),
+            workspace=workspace,
+            name=name,
+            code=code,
+            description=_text(description, field="description", max_length=300),
+            is_admin=bool(is_admin),
+            rights=_clean_rights(rights),
         )
         audit.log_create(actor=actor, instance=role)
     return role
@@ -273,14 +363,24 @@ def role_update(*, actor: User, workspace: Workspace, role_id: int, **changes: A
         role = _get(Role, workspace, role_id, lock=True)
         before = audit.snapshot(role)
         if "name" in changes:
-            name = (changes["name"] or "").strip()
+            name = _text(changes["name"], field="name", max_length=80)
             if not name:
-                raise ApplicationError(_("Enter a name."), fields={"name": [_("This field is required.")]})
-            if Role.objects.in_workspace(workspace).filter(name__iexact=name).exclude(pk=role.pk).exists():
-                raise Conflict(_("A role with this name already exists."), fields={"name": [_("Already taken.")]})
+                raise ApplicationError(
+                    _("Enter a name."), fields={"name": [_("This field is required.")]}
+                )
+            if (
+                Role.objects.in_workspace(workspace)
+                .filter(name__iexact=name)
+                .exclude(pk=role.pk)
+                .exists()
+            ):
+                raise Conflict(
+                    _("A role with this name already exists."),
+                    fields={"name": [_("Already taken.")]},
+                )
             role.name = name
         if "description" in changes:
-            role.description = (changes["description"] or "").strip()
+            role.description = _text(changes["description"], field="description", max_length=300)
         if "is_admin" in changes:
             if role.is_admin and not changes["is_admin"]:
                 _ensure_other_admin(workspace, excluding_role=role)
@@ -303,7 +403,12 @@ def role_delete(*, actor: User, workspace: Workspace, role_id: int) -> None:
 
 
 def role_set_field_rule(
-    *, actor: User, workspace: Workspace, role_id: int, object_key: str, field: str,
+    *,
+    actor: User,
+    workspace: Workspace,
+    role_id: int,
+    object_key: str,
+    field: str,
     access: str | None,
 ) -> None:
     """Hide a field from a role, make it read-only, or (``access=None``) lift the rule."""
@@ -315,16 +420,24 @@ def role_set_field_rule(
         raise ApplicationError(_("Unknown object."), fields={"object_key": [_("Unknown object.")]})
     restrictable = {f.name for f in obj.fields if f.restrictable}
     if obj.supports_custom_fields:
-        restrictable |= {f"custom.{d.key}" for d in custom_fields.definitions(workspace, object_key)}
+        restrictable |= {
+            f"custom.{d.key}" for d in custom_fields.definitions(workspace, object_key)
+        }
     if field not in restrictable:
-        raise ApplicationError(_("This field cannot be restricted."), fields={"field": [_("Unknown field.")]})
+        raise ApplicationError(
+            _("This field cannot be restricted."), fields={"field": [_("Unknown field.")]}
+        )
     if access is not None and access not in FieldAccess.values:
-        raise ApplicationError(_("Choose hidden or read-only."), fields={"access": [_("Unknown access.")]})
+        raise ApplicationError(
+            _("Choose hidden or read-only."), fields={"access": [_("Unknown access.")]}
+        )
     with transaction.atomic():
         role = _get(Role, workspace, role_id, lock=True)
-        existing = RoleFieldRule.objects.in_workspace(workspace).filter(
-            role=role, object_key=object_key, field=field
-        ).first()
+        existing = (
+            RoleFieldRule.objects.in_workspace(workspace)
+            .filter(role=role, object_key=object_key, field=field)
+            .first()
+        )
         before = existing.access if existing else None
         if access is None:
             if existing:
@@ -338,8 +451,12 @@ def role_set_field_rule(
             )
         if before != access:
             audit.log(
-                actor=actor, workspace=workspace, action=AuditAction.UPDATE,
-                object_key="platform.role", object_id=role.pk, object_repr=role.name,
+                actor=actor,
+                workspace=workspace,
+                action=AuditAction.UPDATE,
+                object_key="platform.role",
+                object_id=role.pk,
+                object_repr=role.name,
                 changes={f"field_rule.{object_key}.{field}": [before, access]},
             )
 
@@ -378,19 +495,32 @@ def _role_in(workspace, role_id) -> Role:
 
 
 def user_create(
-    *, actor: User, workspace: Workspace, email: str, full_name: str, role_id: int,
-    team_id: int | None = None, phone: str = "", password: str | None = None,
-    language: str = "", time_zone: str = "", custom: dict | None = None,
+    *,
+    actor: User,
+    workspace: Workspace,
+    email: str,
+    full_name: str,
+    role_id: int,
+    team_id: int | None = None,
+    phone: str = "",
+    password: str | None = None,
+    language: str = "",
+    time_zone: str = "",
+    custom: dict | None = None,
 ) -> User:
     """Add a user to the workspace. Without a password they set one through a reset link."""
     permissions.require_admin(actor)
     email = (email or "").strip().lower()
     _check_email(email, field="email")
-    full_name = (full_name or "").strip()
+    full_name = _text(full_name, field="full_name", max_length=150)
     if not full_name:
-        raise ApplicationError(_("Enter the full name."), fields={"full_name": [_("This field is required.")]})
+        raise ApplicationError(
+            _("Enter the full name."), fields={"full_name": [_("This field is required.")]}
+        )
     if password:
         _check_password(password, email=email)
+    _check_language(language)
+    _check_time_zone(time_zone)
     with transaction.atomic():
         role = _role_in(workspace, role_id)
         team = _team_in(workspace, team_id)
@@ -398,10 +528,20 @@ def user_create(
             workspace=workspace, object_key="platform.user", values=custom, model=User
         )
         if User.objects.filter(email__iexact=email).exists():
-            raise Conflict(_("A user with this e-mail already exists."), fields={"email": [_("Already taken.")]})
+            raise Conflict(
+                _("A user with this e-mail already exists."),
+                fields={"email": [_("Already taken.")]},
+            )
         user = User(
-            workspace=workspace, email=email, full_name=full_name, role=role, team=team,
-            phone=(phone or "").strip(), language=language, time_zone=time_zone, custom=values,
+            workspace=workspace,
+            email=email,
+            full_name=full_name,
+            role=role,
+            team=team,
+            phone=_text(phone, field="phone", max_length=32),
+            language=language,
+            time_zone=time_zone,
+            custom=values,
         )
         if password:
             user.set_password(password)
@@ -411,12 +551,24 @@ def user_create(
             with transaction.atomic():
                 user.save()
         except IntegrityError:
-            raise Conflict(_("A user with this e-mail already exists."), fields={"email": [_("Already taken.")]}) from None
+            raise Conflict(
+                _("A user with this e-mail already exists."),
+                fields={"email": [_("Already taken.")]},
+            ) from None
         audit.log_create(actor=actor, instance=user)
     return user
 
 
-USER_EDITABLE = {"full_name", "phone", "team_id", "role_id", "is_active", "language", "time_zone", "custom"}
+USER_EDITABLE = {
+    "full_name",
+    "phone",
+    "team_id",
+    "role_id",
+    "is_active",
+    "language",
+    "time_zone",
+    "custom",
+}
 
 
 def user_update(*, actor: User, workspace: Workspace, user_id: int, **changes: Any) -> User:
@@ -426,7 +578,9 @@ def user_update(*, actor: User, workspace: Workspace, user_id: int, **changes: A
         permissions.require_admin(actor)
     unknown = set(changes) - USER_EDITABLE
     if unknown:
-        raise ApplicationError(_("These fields cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+        raise ApplicationError(
+            _("These fields cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))}
+        )
     field_keys = {k.removesuffix("_id") for k in changes if k != "custom"}
     field_keys |= {f"custom.{k}" for k in (changes.get("custom") or {})}
     permissions.check_writable(actor, "platform.user", field_keys)
@@ -434,17 +588,16 @@ def user_update(*, actor: User, workspace: Workspace, user_id: int, **changes: A
         user = _get(User, workspace, user_id, lock=True)
         before = audit.snapshot(user)
         if "full_name" in changes:
-            name = (changes["full_name"] or "").strip()
+            name = _text(changes["full_name"], field="full_name", max_length=150)
             if not name:
-                raise ApplicationError(_("Enter the full name."), fields={"full_name": [_("This field is required.")]})
+                raise ApplicationError(
+                    _("Enter the full name."), fields={"full_name": [_("This field is required.")]}
+                )
             user.full_name = name
         if "phone" in changes:
-            user.phone = (changes["phone"] or "").strip()
+            user.phone = _text(changes["phone"], field="phone", max_length=32)
         if "language" in changes:
-            from django.conf import settings
-
-            if changes["language"] and changes["language"] not in dict(settings.LANGUAGES):
-                raise ApplicationError(_("Unknown language."), fields={"language": [_("Unknown language.")]})
+            _check_language(changes["language"])
             user.language = changes["language"] or ""
         if "time_zone" in changes:
             _check_time_zone(changes["time_zone"])
@@ -464,12 +617,26 @@ def user_update(*, actor: User, workspace: Workspace, user_id: int, **changes: A
             user.is_active = bool(changes["is_active"])
         if "custom" in changes:
             user.custom = custom_fields.validate(
-                workspace=workspace, object_key="platform.user", values=changes["custom"],
-                current=user.custom, instance_pk=user.pk, model=User, partial=True,
+                workspace=workspace,
+                object_key="platform.user",
+                values=changes["custom"],
+                current=user.custom,
+                instance_pk=user.pk,
+                model=User,
+                partial=True,
             )
         user.save()
         audit.log_update(actor=actor, instance=user, before=before)
     return user
+
+
+def _check_language(code: str | None) -> None:
+    from django.conf import settings
+
+    if code and code not in dict(settings.LANGUAGES):
+        raise ApplicationError(
+            _("Unknown language."), fields={"language": [_("Unknown language.")]}
+        )
 
 
 def _check_time_zone(name: str | None) -> None:
@@ -478,9 +645,11 @@ def _check_time_zone(name: str | None) -> None:
     import zoneinfo
 
     try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ApplicationError(_("Unknown time zone."), fields={"time_zone": [_("Unknown time zone.")]}) from None
+        zoneinfo.ZoneInfo(str(name))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ApplicationError(
+            _("Unknown time zone."), fields={"time_zone": [_("Unknown time zone.")]}
+        ) from None
 
 
 def user_sign_out_everywhere(*, actor: User, workspace: Workspace, user_id: int) -> User:
@@ -492,23 +661,35 @@ def user_sign_out_everywhere(*, actor: User, workspace: Workspace, user_id: int)
         user.session_salt = secrets.token_hex(8)
         user.save(update_fields=["session_salt", "updated_at"])
         audit.log(
-            actor=actor, workspace=workspace, action=AuditAction.SECURITY,
-            object_key="platform.user", object_id=user.pk, object_repr=str(user),
+            actor=actor,
+            workspace=workspace,
+            action=AuditAction.SECURITY,
+            object_key="platform.user",
+            object_id=user.pk,
+            object_repr=str(user),
             changes={"sessions": ["active", "signed out everywhere"]},
         )
     return user
 
 
-def user_change_password(*, actor: User, workspace: Workspace, old_password: str, new_password: str) -> User:
+def user_change_password(
+    *, actor: User, workspace: Workspace, old_password: str, new_password: str
+) -> User:
     if not actor.check_password(old_password or ""):
-        raise ApplicationError(_("Your current password is not correct."), fields={"old_password": [_("Not correct.")]})
+        raise ApplicationError(
+            _("Your current password is not correct."), fields={"old_password": [_("Not correct.")]}
+        )
     _check_password(new_password, email=actor.email)
     with transaction.atomic():
         actor.set_password(new_password)
         actor.save(update_fields=["password", "updated_at"])
         audit.log(
-            actor=actor, workspace=workspace, action=AuditAction.SECURITY,
-            object_key="platform.user", object_id=actor.pk, object_repr=str(actor),
+            actor=actor,
+            workspace=workspace,
+            action=AuditAction.SECURITY,
+            object_key="platform.user",
+            object_id=actor.pk,
+            object_repr=str(actor),
             changes={"password": ["***", "changed"]},
         )
     return actor
@@ -518,7 +699,12 @@ def user_change_password(*, actor: User, workspace: Workspace, old_password: str
 
 
 def invitation_create(
-    *, actor: User, workspace: Workspace, email: str, role_id: int, team_id: int | None = None,
+    *,
+    actor: User,
+    workspace: Workspace,
+    email: str,
+    role_id: int,
+    team_id: int | None = None,
     full_name: str = "",
 ) -> tuple[Invitation, str]:
     """Invite someone by e-mail; returns the invitation and the one-time token for the link."""
@@ -526,18 +712,28 @@ def invitation_create(
     email = (email or "").strip().lower()
     _check_email(email, field="email")
     if User.objects.filter(email__iexact=email).exists():
-        raise Conflict(_("A user with this e-mail already exists."), fields={"email": [_("Already taken.")]})
+        raise Conflict(
+            _("A user with this e-mail already exists."), fields={"email": [_("Already taken.")]}
+        )
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         invitation = Invitation.objects.create(
-            workspace=workspace, email=email, full_name=full_name.strip(),
-            role=_role_in(workspace, role_id), team=_team_in(workspace, team_id),
-            token_hash=hash_secret(token), invited_by=actor,
+            workspace=workspace,
+            email=email,
+            full_name=_text(full_name, field="full_name", max_length=150),
+            role=_role_in(workspace, role_id),
+            team=_team_in(workspace, team_id),
+            token_hash=hash_secret(token),
+            invited_by=actor,
             expires_at=timezone.now() + timedelta(days=7),
         )
         audit.log(
-            actor=actor, workspace=workspace, action=AuditAction.CREATE,
-            object_key="platform.invitation", object_id=invitation.pk, object_repr=email,
+            actor=actor,
+            workspace=workspace,
+            action=AuditAction.CREATE,
+            object_key="platform.invitation",
+            object_id=invitation.pk,
+            object_repr=email,
             changes={"email": [None, email], "role": [None, invitation.role.name]},
         )
     return invitation, token
@@ -548,18 +744,26 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
         invitation = (
             Invitation.objects.across_workspaces()
             .select_for_update()
-            .filter(token_hash=hash_secret(token or ""), accepted_at__isnull=True, expires_at__gt=timezone.now())
+            .filter(
+                token_hash=hash_secret(token or ""),
+                accepted_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
             .first()
         )
         if invitation is None:
-            raise ApplicationError(_("This invitation is not valid any more."), code="invitation_invalid")
+            raise ApplicationError(
+                _("This invitation is not valid any more."), code="invitation_invalid"
+            )
         _check_password(password, email=invitation.email)
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise Conflict(_("A user with this e-mail already exists."))
         user = User(
-            workspace_id=invitation.workspace_id, email=invitation.email,
+            workspace_id=invitation.workspace_id,
+            email=invitation.email,
             full_name=(full_name or invitation.full_name or invitation.email).strip(),
-            role=invitation.role, team=invitation.team,
+            role=invitation.role,
+            team=invitation.team,
         )
         user.set_password(password)
         user.save()
@@ -573,8 +777,14 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
 
 
 def record_share(
-    *, actor: User, workspace: Workspace, object_key: str, object_id: int,
-    user_id: int | None = None, team_id: int | None = None, can_edit: bool = False,
+    *,
+    actor: User,
+    workspace: Workspace,
+    object_key: str,
+    object_id: int,
+    user_id: int | None = None,
+    team_id: int | None = None,
+    can_edit: bool = False,
 ) -> RecordShare:
     """Share one record with a user or a team. The actor must be able to update it."""
     from . import registry
@@ -586,20 +796,31 @@ def record_share(
     if (user_id is None) == (team_id is None):
         raise ApplicationError(_("Share with either a user or a team."))
     with transaction.atomic():
-        visible = permissions.visible(obj.model.objects.in_workspace(workspace), actor=actor, object_key=object_key)
+        visible = permissions.visible(
+            obj.model.objects.in_workspace(workspace), actor=actor, object_key=object_key
+        )
         record = visible.filter(pk=object_id).first()
         if record is None:
             raise NotFound()
         share, _created = RecordShare.objects.in_workspace(workspace).update_or_create(
-            workspace=workspace, object_key=object_key, object_id=record.pk,
+            workspace=workspace,
+            object_key=object_key,
+            object_id=record.pk,
             user=_user_in(workspace, user_id) if user_id else None,
             team=_team_in(workspace, team_id) if team_id else None,
             defaults={"can_edit": can_edit, "created_by": actor},
         )
         audit.log(
-            actor=actor, workspace=workspace, action=AuditAction.SHARE,
-            object_key=object_key, object_id=record.pk, object_repr=str(record),
-            changes={"shared_with": [None, str(share.user or share.team)], "can_edit": [None, can_edit]},
+            actor=actor,
+            workspace=workspace,
+            action=AuditAction.SHARE,
+            object_key=object_key,
+            object_id=record.pk,
+            object_repr=str(record),
+            changes={
+                "shared_with": [None, str(share.user or share.team)],
+                "can_edit": [None, can_edit],
+            },
         )
     return share
 
@@ -623,15 +844,26 @@ def _clean_choices(field_type: str, choices: Any) -> list[dict]:
             items.append({"value": value, "label": label})
     if not items:
         raise ApplicationError(
-            _("A choice field needs at least one choice."), fields={"choices": [_("Add at least one choice.")]}
+            _("A choice field needs at least one choice."),
+            fields={"choices": [_("Add at least one choice.")]},
         )
     return items
 
 
 def custom_field_create(
-    *, actor: User, workspace: Workspace, object_key: str, label: str, field_type: str,
-    key: str = "", required: bool = False, unique: bool = False, default: Any = None,
-    help_text: str = "", choices: Any = None, position: int | None = None,
+    *,
+    actor: User,
+    workspace: Workspace,
+    object_key: str,
+    label: str,
+    field_type: str,
+    key: str = "",
+    required: bool = False,
+    unique: bool = False,
+    default: Any = None,
+    help_text: str = "",
+    choices: Any = None,
+    position: int | None = None,
 ) -> CustomField:
     """Define a custom field on an object."""
     from . import registry
@@ -639,32 +871,59 @@ def custom_field_create(
     permissions.require_admin(actor)
     obj = registry.find(object_key)
     if obj is None or not obj.supports_custom_fields:
-        raise ApplicationError(_("This object has no custom fields."), fields={"object_key": [_("Unknown object.")]})
-    label = (label or "").strip()
+        raise ApplicationError(
+            _("This object has no custom fields."), fields={"object_key": [_("Unknown object.")]}
+        )
+    label = _text(label, field="label", max_length=120)
     if not label:
-        raise ApplicationError(_("Enter a label."), fields={"label": [_("This field is required.")]})
+        raise ApplicationError(
+            _("Enter a label."), fields={"label": [_("This field is required.")]}
+        )
     if field_type not in FieldType.values:
-        raise ApplicationError(_("Choose a field type."), fields={"field_type": [_("Unknown type.")]})
+        raise ApplicationError(
+            _("Choose a field type."), fields={"field_type": [_("Unknown type.")]}
+        )
     key = slugify(key or "").replace("-", "_") or _key_from_label(label)
     if key in {f.name for f in obj.model._meta.get_fields()}:
-        raise ApplicationError(_("This key is used by a built-in field."), fields={"key": [_("Reserved.")]})
+        raise ApplicationError(
+            _("This key is used by a built-in field."), fields={"key": [_("Reserved.")]}
+        )
     with transaction.atomic():
-        if CustomField.objects.in_workspace(workspace).filter(object_key=object_key, key=key).exists():
-            raise Conflict(_("A field with this key already exists."), fields={"key": [_("Already taken.")]})
+        if (
+            CustomField.objects.in_workspace(workspace)
+            .filter(object_key=object_key, key=key)
+            .exists()
+        ):
+            raise Conflict(
+                _("A field with this key already exists."), fields={"key": [_("Already taken.")]}
+            )
         definition = CustomField(
-            workspace=workspace, object_key=object_key, key=key, label=label, field_type=field_type,
-            required=bool(required), unique=bool(unique), help_text=(help_text or "").strip(),
+            workspace=workspace,
+            object_key=object_key,
+            key=key,
+            label=label,
+            field_type=field_type,
+            required=bool(required),
+            unique=bool(unique),
+            help_text=_text(help_text, field="help_text", max_length=300),
             choices=_clean_choices(field_type, choices),
         )
         if default not in (None, ""):
             try:
-                definition.default = custom_fields.clean_value(definition, default, workspace=workspace)
+                definition.default = custom_fields.clean_value(
+                    definition, default, workspace=workspace
+                )
             except ValueError as exc:
                 raise ApplicationError(str(exc), fields={"default": [str(exc)]}) from None
         if position is None:
-            last = CustomField.objects.in_workspace(workspace).filter(object_key=object_key).order_by("-position").first()
+            last = (
+                CustomField.objects.in_workspace(workspace)
+                .filter(object_key=object_key)
+                .order_by("-position")
+                .first()
+            )
             position = (last.position + 1) if last else 0
-        definition.position = position
+        definition.position = max(0, int(position))
         definition.save()
         audit.log_create(actor=actor, instance=definition)
     return definition
@@ -673,39 +932,59 @@ def custom_field_create(
 def _key_from_label(label: str) -> str:
     from pypinyin import lazy_pinyin
 
-    return slugify("_".join(lazy_pinyin(label))).replace("-", "_")[:50] or f"field_{secrets.token_hex(3)}"
+    return (
+        slugify("_".join(lazy_pinyin(label))).replace("-", "_")[:50]
+        or f"field_{secrets.token_hex(3)}"
+    )
 
 
-def custom_field_update(*, actor: User, workspace: Workspace, field_id: int, **changes: Any) -> CustomField:
+def custom_field_update(
+    *, actor: User, workspace: Workspace, field_id: int, **changes: Any
+) -> CustomField:
     """Change a field's label, help, rules, choices, default, order or activity.
 
     The key and type stay: values already stored depend on them.
     """
     permissions.require_admin(actor)
-    allowed = {"label", "required", "unique", "default", "help_text", "choices", "position", "is_active"}
+    allowed = {
+        "label",
+        "required",
+        "unique",
+        "default",
+        "help_text",
+        "choices",
+        "position",
+        "is_active",
+    }
     unknown = set(changes) - allowed
     if unknown:
-        raise ApplicationError(_("These fields cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+        raise ApplicationError(
+            _("These fields cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         definition = _get(CustomField, workspace, field_id, lock=True)
         before = audit.snapshot(definition)
         if "label" in changes:
-            label = (changes["label"] or "").strip()
+            label = _text(changes["label"], field="label", max_length=120)
             if not label:
-                raise ApplicationError(_("Enter a label."), fields={"label": [_("This field is required.")]})
+                raise ApplicationError(
+                    _("Enter a label."), fields={"label": [_("This field is required.")]}
+                )
             definition.label = label
         for flag in ("required", "unique", "is_active"):
             if flag in changes:
                 setattr(definition, flag, bool(changes[flag]))
         if "help_text" in changes:
-            definition.help_text = (changes["help_text"] or "").strip()
+            definition.help_text = _text(changes["help_text"], field="help_text", max_length=300)
         if "choices" in changes:
             definition.choices = _clean_choices(definition.field_type, changes["choices"])
         if "position" in changes:
             definition.position = max(0, int(changes["position"]))
         if "default" in changes:
             try:
-                definition.default = custom_fields.clean_value(definition, changes["default"], workspace=workspace)
+                definition.default = custom_fields.clean_value(
+                    definition, changes["default"], workspace=workspace
+                )
             except ValueError as exc:
                 raise ApplicationError(str(exc), fields={"default": [str(exc)]}) from None
         definition.save()
@@ -756,13 +1035,20 @@ def custom_field_delete(*, actor: User, workspace: Workspace, field_id: int) -> 
 # --- saved views -----------------------------------------------------------------------------------
 
 
-def saved_view_save(*, actor: User, workspace: Workspace, list_key: str, name: str, params: dict) -> SavedView:
-    name = (name or "").strip()
+def saved_view_save(
+    *, actor: User, workspace: Workspace, list_key: str, name: str, params: dict
+) -> SavedView:
+    name = _text(name, field="name", max_length=80)
     if not name:
-        raise ApplicationError(_("Enter a name for the view."), fields={"name": [_("This field is required.")]})
+        raise ApplicationError(
+            _("Enter a name for the view."), fields={"name": [_("This field is required.")]}
+        )
     with transaction.atomic():
         view, _created = SavedView.objects.in_workspace(workspace).update_or_create(
-            workspace=workspace, user=actor, list_key=list_key, name=name[:80],
+            workspace=workspace,
+            user=actor,
+            list_key=list_key,
+            name=name[:80],
             defaults={"params": params},
         )
     return view
@@ -770,7 +1056,9 @@ def saved_view_save(*, actor: User, workspace: Workspace, list_key: str, name: s
 
 def saved_view_delete(*, actor: User, workspace: Workspace, view_id: int) -> None:
     with transaction.atomic():
-        deleted, _rows = SavedView.objects.in_workspace(workspace).filter(pk=view_id, user=actor).delete()
+        deleted, _rows = (
+            SavedView.objects.in_workspace(workspace).filter(pk=view_id, user=actor).delete()
+        )
         if not deleted:
             raise NotFound()
 
@@ -785,7 +1073,12 @@ def hash_secret(secret: str) -> str:
 
 
 def api_token_create(
-    *, actor: User, workspace: Workspace, name: str, scopes: list[str], expires_in_days: int | None = None,
+    *,
+    actor: User,
+    workspace: Workspace,
+    name: str,
+    scopes: list[str],
+    expires_in_days: int | None = None,
     user_id: int | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a personal token; the secret is returned once and only its hash is kept."""
@@ -793,28 +1086,49 @@ def api_token_create(
     if user_id is not None and int(user_id) != actor.pk:
         permissions.require_admin(actor)
         owner = _user_in(workspace, user_id)
-    name = (name or "").strip()
+    name = _text(name, field="name", max_length=80)
     if not name:
-        raise ApplicationError(_("Enter a name for the token."), fields={"name": [_("This field is required.")]})
+        raise ApplicationError(
+            _("Enter a name for the token."), fields={"name": [_("This field is required.")]}
+        )
     scopes = sorted(set(scopes or ["read"]))
     bad = [s for s in scopes if s not in TOKEN_SCOPES]
     if bad:
-        raise ApplicationError(_("Unknown scope: %(s)s.") % {"s": ", ".join(bad)}, fields={"scopes": [_("Unknown scope.")]})
+        raise ApplicationError(
+            _("Unknown scope: %(s)s.") % {"s": ", ".join(bad)},
+            fields={"scopes": [_("Unknown scope.")]},
+        )
     if "admin" in scopes and not owner.role.is_admin:
-        raise ApplicationError(_("Only administrators can hold the admin scope."), fields={"scopes": [_("Not allowed.")]})
+        raise ApplicationError(
+            _("Only administrators can hold the admin scope."),
+            fields={"scopes": [_("Not allowed.")]},
+        )
     if expires_in_days is not None and not (1 <= int(expires_in_days) <= 3650):
-        raise ApplicationError(_("Expiry must be between 1 and 3650 days."), fields={"expires_in_days": [_("Out of range.")]})
+        raise ApplicationError(
+            _("Expiry must be between 1 and 3650 days."),
+            fields={"expires_in_days": [_("Out of range.")]},
+        )
     prefix = secrets.token_hex(4)
     secret = f"gx_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         token = ApiToken.objects.create(
-            workspace=workspace, user=owner, name=name[:80], prefix=prefix, key_hash=hash_secret(secret),
+            workspace=workspace,
+            user=owner,
+            name=name[:80],
+            prefix=prefix,
+            key_hash=hash_secret(secret),
             scopes=scopes,
-            expires_at=timezone.now() + timedelta(days=int(expires_in_days)) if expires_in_days else None,
+            expires_at=timezone.now() + timedelta(days=int(expires_in_days))
+            if expires_in_days
+            else None,
         )
         audit.log(
-            actor=actor, workspace=workspace, action=AuditAction.SECURITY,
-            object_key="platform.apitoken", object_id=token.pk, object_repr=token.name,
+            actor=actor,
+            workspace=workspace,
+            action=AuditAction.SECURITY,
+            object_key="platform.apitoken",
+            object_id=token.pk,
+            object_repr=token.name,
             changes={"token": [None, f"created for {owner.email}"], "scopes": [None, scopes]},
         )
     return token, secret
@@ -829,8 +1143,12 @@ def api_token_revoke(*, actor: User, workspace: Workspace, token_id: int) -> Api
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at", "updated_at"])
             audit.log(
-                actor=actor, workspace=workspace, action=AuditAction.SECURITY,
-                object_key="platform.apitoken", object_id=token.pk, object_repr=token.name,
+                actor=actor,
+                workspace=workspace,
+                action=AuditAction.SECURITY,
+                object_key="platform.apitoken",
+                object_id=token.pk,
+                object_repr=token.name,
                 changes={"token": ["active", "revoked"]},
             )
     return token

@@ -16,12 +16,21 @@ def audit_rows(workspace, **filters):
 
 def test_workspace_create_makes_roles_admin_and_audit(db):
     workspace, admin = services.workspace_create(
-        name="华东贸易有限公司", admin_email="Boss@Example.com", admin_name="王芳",
+        name="华东贸易有限公司",
+        admin_email="Boss@Example.com",
+        admin_name="王芳",
         admin_password="a-long-enough-password-1",
     )
     codes = set(Role.objects.in_workspace(workspace).values_list("code", flat=True))
-    assert {"administrator", "sales_manager", "sales_rep", "marketing", "service_agent",
-            "technician", "read_only"} <= codes
+    assert {
+        "administrator",
+        "sales_manager",
+        "sales_rep",
+        "marketing",
+        "service_agent",
+        "technician",
+        "read_only",
+    } <= codes
     assert admin.email == "boss@example.com" and admin.role.is_admin
     assert admin.check_password("a-long-enough-password-1")
     assert audit_rows(workspace, action="create").count() == 2
@@ -29,21 +38,29 @@ def test_workspace_create_makes_roles_admin_and_audit(db):
 
 def test_workspace_create_refuses_weak_password_and_changes_nothing(db):
     with pytest.raises(ApplicationError) as info:
-        services.workspace_create(name="X", admin_email="x@example.com", admin_name="X", admin_password="123")
+        services.workspace_create(
+            name="X", admin_email="x@example.com", admin_name="X", admin_password="123"
+        )
     assert "password" in info.value.fields
     assert not User.objects.filter(email="x@example.com").exists()
 
 
 def test_team_hierarchy_paths_and_moves(workspace, admin_user):
-    sales = services.team_create(actor=admin_user, workspace=workspace, name="销售部", kind="department")
-    east = services.team_create(actor=admin_user, workspace=workspace, name="华东组", parent_id=sales.pk)
+    sales = services.team_create(
+        actor=admin_user, workspace=workspace, name="销售部", kind="department"
+    )
+    east = services.team_create(
+        actor=admin_user, workspace=workspace, name="华东组", parent_id=sales.pk
+    )
     north = services.team_create(actor=admin_user, workspace=workspace, name="华北组")
     assert east.path == f"/{sales.pk}/{east.pk}/"
     services.team_update(actor=admin_user, workspace=workspace, team_id=north.pk, parent_id=east.pk)
     north.refresh_from_db()
     assert north.path == f"/{sales.pk}/{east.pk}/{north.pk}/"
     with pytest.raises(ApplicationError):
-        services.team_update(actor=admin_user, workspace=workspace, team_id=sales.pk, parent_id=north.pk)
+        services.team_update(
+            actor=admin_user, workspace=workspace, team_id=sales.pk, parent_id=north.pk
+        )
     sales.refresh_from_db()
     assert sales.parent_id is None
     update = audit_rows(workspace, action="update", object_key="platform.team").last()
@@ -62,7 +79,9 @@ def test_team_name_must_be_unique_and_present(workspace, admin_user):
 
 def test_team_delete_refused_while_it_has_members(workspace, admin_user):
     team = services.team_create(actor=admin_user, workspace=workspace, name="Sales")
-    services.user_update(actor=admin_user, workspace=workspace, user_id=admin_user.pk, team_id=team.pk)
+    services.user_update(
+        actor=admin_user, workspace=workspace, user_id=admin_user.pk, team_id=team.pk
+    )
     with pytest.raises(Conflict):
         services.team_delete(actor=admin_user, workspace=workspace, team_id=team.pk)
 
@@ -81,21 +100,33 @@ def test_other_workspace_records_are_not_found(workspace, admin_user, other_work
     with pytest.raises(NotFound):
         services.team_update(actor=admin_user, workspace=workspace, team_id=theirs.pk, name="Mine")
     with pytest.raises(NotFound):
-        services.user_update(actor=admin_user, workspace=workspace, user_id=other_admin.pk, full_name="x")
+        services.user_update(
+            actor=admin_user, workspace=workspace, user_id=other_admin.pk, full_name="x"
+        )
 
 
 def test_role_rights_are_cleaned_and_audited(workspace, admin_user):
     role = services.role_create(
-        actor=admin_user, workspace=workspace, name="East sales",
+        actor=admin_user,
+        workspace=workspace,
+        name="East sales",
         rights={"platform.job": {"actions": ["update"], "visibility": "team"}},
     )
     assert role.rights == {"platform.job": {"actions": ["read", "update"], "visibility": "team"}}
     with pytest.raises(ApplicationError):
-        services.role_update(actor=admin_user, workspace=workspace, role_id=role.pk,
-                             rights={"platform.job": {"actions": ["fly"]}})
+        services.role_update(
+            actor=admin_user,
+            workspace=workspace,
+            role_id=role.pk,
+            rights={"platform.job": {"actions": ["fly"]}},
+        )
     with pytest.raises(ApplicationError):
-        services.role_update(actor=admin_user, workspace=workspace, role_id=role.pk,
-                             rights={"nope.object": {"actions": ["read"]}})
+        services.role_update(
+            actor=admin_user,
+            workspace=workspace,
+            role_id=role.pk,
+            rights={"nope.object": {"actions": ["read"]}},
+        )
     role.refresh_from_db()
     assert role.rights["platform.job"]["visibility"] == "team"
 
@@ -103,18 +134,31 @@ def test_role_rights_are_cleaned_and_audited(workspace, admin_user):
 def test_last_administrator_cannot_be_removed(workspace, admin_user):
     rep_role = Role.objects.in_workspace(workspace).get(code="sales_rep")
     with pytest.raises(Conflict):
-        services.user_update(actor=admin_user, workspace=workspace, user_id=admin_user.pk, role_id=rep_role.pk)
+        services.user_update(
+            actor=admin_user, workspace=workspace, user_id=admin_user.pk, role_id=rep_role.pk
+        )
     with pytest.raises(Conflict):
-        services.user_update(actor=admin_user, workspace=workspace, user_id=admin_user.pk, is_active=False)
+        services.user_update(
+            actor=admin_user, workspace=workspace, user_id=admin_user.pk, is_active=False
+        )
 
 
 def test_user_create_and_update_write_field_by_field_audit(workspace, admin_user):
     rep_role = Role.objects.in_workspace(workspace).get(code="sales_rep")
     user = services.user_create(
-        actor=admin_user, workspace=workspace, email="li.lei@example.com", full_name="李雷",
+        actor=admin_user,
+        workspace=workspace,
+        email="li.lei@example.com",
+        full_name="李雷",
         role_id=rep_role.pk,
     )
-    services.user_update(actor=admin_user, workspace=workspace, user_id=user.pk, full_name="李磊", phone="13800138000")
+    services.user_update(
+        actor=admin_user,
+        workspace=workspace,
+        user_id=user.pk,
+        full_name="李磊",
+        phone="13800138000",
+    )
     entry = audit_rows(workspace, action="update", object_key="platform.user").last()
     assert entry.changes == {"full_name": ["李雷", "李磊"], "phone": ["", "13800138000"]}
     assert entry.actor == admin_user
@@ -124,14 +168,25 @@ def test_user_create_and_update_write_field_by_field_audit(workspace, admin_user
 def test_user_email_is_unique_across_workspaces(workspace, admin_user, other_admin):
     rep_role = Role.objects.in_workspace(workspace).get(code="sales_rep")
     with pytest.raises(Conflict):
-        services.user_create(actor=admin_user, workspace=workspace, email=other_admin.email.upper(),
-                             full_name="Dup", role_id=rep_role.pk)
+        services.user_create(
+            actor=admin_user,
+            workspace=workspace,
+            email=other_admin.email.upper(),
+            full_name="Dup",
+            role_id=rep_role.pk,
+        )
 
 
 def test_read_only_field_rule_blocks_the_write(workspace, admin_user):
     admin_role = admin_user.role
-    services.role_set_field_rule(actor=admin_user, workspace=workspace, role_id=admin_role.pk,
-                                 object_key="platform.user", field="phone", access="read_only")
+    services.role_set_field_rule(
+        actor=admin_user,
+        workspace=workspace,
+        role_id=admin_role.pk,
+        object_key="platform.user",
+        field="phone",
+        access="read_only",
+    )
     actor = User.objects.get(pk=admin_user.pk)
     with pytest.raises(PermissionDenied):
         services.user_update(actor=actor, workspace=workspace, user_id=actor.pk, phone="123")
@@ -156,10 +211,63 @@ def test_audit_log_is_append_only(workspace, admin_user):
 
 
 def test_api_token_hash_only_and_revocation(workspace, admin_user):
-    token, secret = services.api_token_create(actor=admin_user, workspace=workspace, name="ERP", scopes=["read"])
+    token, secret = services.api_token_create(
+        actor=admin_user, workspace=workspace, name="ERP", scopes=["read"]
+    )
     assert secret.startswith(f"gx_{token.prefix}_") and secret not in token.key_hash
     assert token.key_hash == services.hash_secret(secret)
     services.api_token_revoke(actor=admin_user, workspace=workspace, token_id=token.pk)
     token.refresh_from_db()
     assert token.revoked_at is not None
-    assert secret not in str(list(AuditEntry.objects.filter(workspace=workspace).values_list("changes", flat=True)))
+    assert secret not in str(
+        list(AuditEntry.objects.filter(workspace=workspace).values_list("changes", flat=True))
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda a, w: services.team_create(actor=a, workspace=w, name="x" * 121), "name"),
+        (lambda a, w: services.team_create(actor=a, workspace=w, name="bad\x00name"), "name"),
+        (
+            lambda a, w: services.role_create(
+                actor=a, workspace=w, name="R", description=None, rights=[]
+            ),
+            "rights",
+        ),
+        (
+            lambda a, w: services.role_create(
+                actor=a, workspace=w, name="R", rights={"platform.job": "all"}
+            ),
+            "rights.platform.job",
+        ),
+        (
+            lambda a, w: services.user_create(
+                actor=a,
+                workspace=w,
+                email="n@example.com",
+                full_name="N",
+                role_id=a.role_id,
+                time_zone="Mars/Olympus",
+            ),
+            "time_zone",
+        ),
+        (
+            lambda a, w: services.user_create(
+                actor=a,
+                workspace=w,
+                email="n@example.com",
+                full_name="N",
+                role_id=a.role_id,
+                language="xx",
+            ),
+            "language",
+        ),
+    ],
+)
+def test_bad_input_is_a_field_error_and_changes_nothing(workspace, admin_user, call, field):
+    before = AuditEntry.objects.filter(workspace=workspace).count()
+    with pytest.raises(ApplicationError) as info:
+        call(admin_user, workspace)
+    assert field in info.value.fields
+    assert AuditEntry.objects.filter(workspace=workspace).count() == before
