@@ -482,7 +482,10 @@ def custom_field_move(request, pk: int):
     definition = selectors.custom_field_get(workspace=workspace, actor=actor, field_id=pk)
     try:
         services.custom_field_move(
-            actor=actor, workspace=workspace, field_id=pk, direction=request.POST.get("direction", "")
+            actor=actor,
+            workspace=workspace,
+            field_id=pk,
+            direction=request.POST.get("direction", ""),
         )
     except ApplicationError as exc:
         _reraise_access(exc)

@@ -151,7 +151,12 @@ class LocalizedPasswordResetForm(PasswordResetForm):
     language of the page the request came from)."""
 
     def send_mail(
-        self, subject_template_name, email_template_name, context, from_email, to_email,
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
         html_email_template_name=None,
     ):
         from django.template import loader
@@ -165,7 +170,8 @@ class LocalizedPasswordResetForm(PasswordResetForm):
             body = loader.render_to_string(email_template_name, context)
             html = (
                 loader.render_to_string(html_email_template_name, context)
-                if html_email_template_name else None
+                if html_email_template_name
+                else None
             )
         # Rendered here, sent by the worker: the request never waits on the mail server.
         queue_email(subject=subject, body=body, to=[to_email], from_email=from_email, html=html)

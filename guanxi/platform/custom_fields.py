@@ -100,7 +100,9 @@ def clean_value(definition: CustomField, raw: Any, *, workspace=None) -> Any:
             raise ValueError(_t("“%(value)s” is not one of the choices.") % {"value": value})
         return value
     if kind == FieldType.MULTI_CHOICE:
-        items = raw if isinstance(raw, list | tuple) else [p for p in re.split(r"[,;，；|]", str(raw))]
+        items = (
+            raw if isinstance(raw, list | tuple) else [p for p in re.split(r"[,;，；|]", str(raw))]
+        )
         values = [str(v).strip() for v in items if str(v).strip()]
         allowed = _choice_values(definition)
         bad = [v for v in values if v not in allowed]
@@ -195,9 +197,7 @@ def validate(
         else:
             result[key] = value
         if value is not None and definition.unique and model is not None:
-            clash = model.objects.filter(workspace=workspace).filter(
-                custom_value_q(key, value)
-            )
+            clash = model.objects.filter(workspace=workspace).filter(custom_value_q(key, value))
             if instance_pk is not None:
                 clash = clash.exclude(pk=instance_pk)
             if clash.exists():
@@ -229,13 +229,22 @@ def filter_queryset(queryset: QuerySet, definition: CustomField, op: str, value:
                 return queryset.filter(custom__contains={key: [value]})
             return queryset.filter(**{f"custom__{key}__icontains": f'"{value}"'})
         return queryset.filter(**{f"custom__{key}__icontains": value})
-    cleaned = clean_value(definition, value, workspace=None) if definition.field_type != FieldType.USER else int(value)
+    cleaned = (
+        clean_value(definition, value, workspace=None)
+        if definition.field_type != FieldType.USER
+        else int(value)
+    )
     if op == "eq":
         return queryset.filter(custom_value_q(key, cleaned))
     if op in ("gte", "lte"):
         if definition.field_type in NUMERIC_TYPES:
             return queryset.annotate(
-                **{f"_cf_{key}": Cast(KeyTextTransform(key, "custom"), DecimalField(max_digits=20, decimal_places=4))}
+                **{
+                    f"_cf_{key}": Cast(
+                        KeyTextTransform(key, "custom"),
+                        DecimalField(max_digits=20, decimal_places=4),
+                    )
+                }
             ).filter(**{f"_cf_{key}__{op}": decimal.Decimal(str(cleaned))})
         return queryset.filter(**{f"custom__{key}__{op}": cleaned})
     raise ValueError(op)

@@ -57,8 +57,12 @@ def run_list_export(job: Job, progress) -> dict:
     writer.close()
     tmp.replace(path)
     audit.log(
-        actor=actor, workspace=workspace, action=AuditAction.EXPORT, object_key=spec.object_key,
-        object_repr=str(spec.title), changes={"rows": [None, done], "format": [None, job.params.get("format")]},
+        actor=actor,
+        workspace=workspace,
+        action=AuditAction.EXPORT,
+        object_key=spec.object_key,
+        object_repr=str(spec.title),
+        changes={"rows": [None, done], "format": [None, job.params.get("format")]},
     )
     return {"rows": done, "url": reverse("platform:export_download", args=[job.pk])}
 

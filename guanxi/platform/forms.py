@@ -23,17 +23,27 @@ def _custom_form_field(definition: CustomField, users) -> forms.Field:
     if kind == FieldType.DATE:
         return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if kind == FieldType.DATETIME:
-        return forms.CharField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **common)
+        return forms.CharField(
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **common
+        )
     if kind == FieldType.CHOICE:
-        choices = [("", "—")] + [(c["value"], c.get("label") or c["value"]) for c in definition.choices]
+        choices = [("", "—")] + [
+            (c["value"], c.get("label") or c["value"]) for c in definition.choices
+        ]
         return forms.ChoiceField(choices=choices, **common)
     if kind == FieldType.MULTI_CHOICE:
         choices = [(c["value"], c.get("label") or c["value"]) for c in definition.choices]
-        return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
     if kind == FieldType.BOOLEAN:
-        return forms.ChoiceField(choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))], **common)
+        return forms.ChoiceField(
+            choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))], **common
+        )
     if kind == FieldType.USER:
-        return forms.ChoiceField(choices=[("", "—")] + [(str(u.pk), u.full_name) for u in users], **common)
+        return forms.ChoiceField(
+            choices=[("", "—")] + [(str(u.pk), u.full_name) for u in users], **common
+        )
     if kind == FieldType.EMAIL:
         return forms.CharField(widget=forms.EmailInput, **common)
     if kind == FieldType.PHONE:
@@ -60,8 +70,11 @@ class ServiceForm(forms.Form):
     def _add_custom_fields(self, current: dict) -> None:
         defs = custom_fields.definitions(self.workspace, self.object_key)
         users = (
-            list(User.objects.filter(workspace=self.workspace, is_active=True).order_by("full_name"))
-            if any(d.field_type == FieldType.USER for d in defs) else []
+            list(
+                User.objects.filter(workspace=self.workspace, is_active=True).order_by("full_name")
+            )
+            if any(d.field_type == FieldType.USER for d in defs)
+            else []
         )
         for d in defs:
             name = f"custom__{d.key}"
@@ -99,7 +112,11 @@ class ServiceForm(forms.Form):
 
     def changed_values(self, names: list[str]) -> dict:
         """The plain fields that are editable for this actor."""
-        return {n: self.cleaned_data.get(n) for n in names if n in self.fields and not self.fields[n].disabled}
+        return {
+            n: self.cleaned_data.get(n)
+            for n in names
+            if n in self.fields and not self.fields[n].disabled
+        }
 
     def apply_error(self, exc: ApplicationError) -> None:
         placed = False
@@ -118,7 +135,9 @@ class ServiceForm(forms.Form):
 def _team_choices(workspace):
     from .models import Team
 
-    return [("", "—")] + [(str(t.pk), t.name) for t in Team.objects.in_workspace(workspace).order_by("path")]
+    return [("", "—")] + [
+        (str(t.pk), t.name) for t in Team.objects.in_workspace(workspace).order_by("path")
+    ]
 
 
 def _role_choices(workspace):
@@ -136,8 +155,12 @@ class UserForm(ServiceForm):
     team = forms.ChoiceField(label=_("Team"), required=False)
     role = forms.ChoiceField(label=_("Role"))
     language = forms.ChoiceField(label=_("Language"), required=False)
-    time_zone = forms.CharField(label=_("Time zone"), required=False, max_length=64,
-                                help_text=_("For example Asia/Shanghai. Empty: the workspace's."))
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        help_text=_("For example Asia/Shanghai. Empty: the workspace's."),
+    )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args, editing: bool = False, **kwargs):
@@ -147,7 +170,10 @@ class UserForm(ServiceForm):
         if "role" in self.fields:
             self.fields["role"].choices = _role_choices(self.workspace)
         if "language" in self.fields:
-            self.fields["language"].choices = [("", _("Workspace default"))] + list(settings.LANGUAGES)
+            self.fields["language"].choices = [
+                ("", _("Workspace default")),
+                *list(settings.LANGUAGES),
+            ]
         if editing:
             self.fields["email"].disabled = True
         else:
@@ -167,7 +193,9 @@ class TeamForm(ServiceForm):
         self.fields["parent"].choices = _team_choices(self.workspace)
         self.fields["manager"].choices = [("", "—")] + [
             (str(u.pk), u.full_name)
-            for u in User.objects.filter(workspace=self.workspace, is_active=True).order_by("full_name")
+            for u in User.objects.filter(workspace=self.workspace, is_active=True).order_by(
+                "full_name"
+            )
         ]
 
 
@@ -175,9 +203,13 @@ class ProfileForm(ServiceForm):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
     language = forms.ChoiceField(label=_("Language"), required=False)
-    time_zone = forms.CharField(label=_("Time zone"), required=False, max_length=64,
-                                help_text=_("For example Asia/Shanghai. Empty: the workspace's."))
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        help_text=_("For example Asia/Shanghai. Empty: the workspace's."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("Workspace default"))] + list(settings.LANGUAGES)
+        self.fields["language"].choices = [("", _("Workspace default")), *list(settings.LANGUAGES)]

@@ -59,7 +59,9 @@ def render_list(request, list_key: str, *, template: str = "components/list_page
                 "query": state.query(
                     sort=c.key,
                     dir="desc" if c.key == state.sort and not state.descending else "asc",
-                ) if c.sort else None,
+                )
+                if c.sort
+                else None,
             }
             for c in columns
         ],
@@ -70,13 +72,15 @@ def render_list(request, list_key: str, *, template: str = "components/list_page
         "first": state.start,
         "last": state.start + len(page.items) - 1,
         "next_query": state.query(cursor=page.next_cursor, start=str(state.start + len(page.items)))
-        if page.next_cursor else None,
+        if page.next_cursor
+        else None,
         "first_query": state.query(),
         "filter_widgets": bound.filter_widgets(state),
         "saved_views": views,
         "current_view": params.get("view", ""),
         "can_export": permissions.can(actor, spec.object_key, Action.EXPORT),
-        "can_bulk": bool(spec.bulk_actions) and permissions.can(actor, spec.object_key, Action.BULK),
+        "can_bulk": bool(spec.bulk_actions)
+        and permissions.can(actor, spec.object_key, Action.BULK),
         "bulk_choices": {
             a.key: a.value_choices(workspace, actor) for a in spec.bulk_actions if a.value_choices
         },
@@ -99,12 +103,17 @@ def _post(request, bound: BoundList):
             params = QueryDict(request.POST.get("params", ""))
             state = bound.state_from(params)
             services.saved_view_save(
-                actor=actor, workspace=workspace, list_key=spec.key,
-                name=request.POST.get("name", ""), params=state.saved_params(),
+                actor=actor,
+                workspace=workspace,
+                list_key=spec.key,
+                name=request.POST.get("name", ""),
+                params=state.saved_params(),
             )
             messages.success(request, _t("View saved."))
         elif op == "delete_view":
-            services.saved_view_delete(actor=actor, workspace=workspace, view_id=request.POST.get("view_id"))
+            services.saved_view_delete(
+                actor=actor, workspace=workspace, view_id=request.POST.get("view_id")
+            )
             messages.success(request, _t("View deleted."))
             back = request.path
         elif op == "export":
@@ -114,14 +123,18 @@ def _post(request, bound: BoundList):
                 raise ApplicationError(_t("Choose CSV or XLSX."))
             params = QueryDict(request.POST.get("params", ""))
             job = jobs.job_start(
-                actor=actor, workspace=workspace, kind="platform.list_export",
+                actor=actor,
+                workspace=workspace,
+                kind="platform.list_export",
                 params={"list_key": spec.key, "params": params.dict(), "format": fmt},
             )
             return render(request, "components/export_started.html", {"job": job})
         elif op == "bulk":
             count = run_bulk_action(
-                bound, action_key=request.POST.get("action", ""),
-                ids=request.POST.getlist("ids"), value=request.POST.get("value", ""),
+                bound,
+                action_key=request.POST.get("action", ""),
+                ids=request.POST.getlist("ids"),
+                value=request.POST.get("value", ""),
             )
             messages.success(request, _t("Done for %(n)s records.") % {"n": count})
         else:
@@ -168,6 +181,7 @@ def run_bulk_action(bound: BoundList, *, action_key: str, ids: list[str], value:
     if errors:
         raise ApplicationError(
             _t("Nothing was changed: %(n)s records could not be updated.") % {"n": len(errors)},
-            code="bulk_failed", fields=errors,
+            code="bulk_failed",
+            fields=errors,
         )
     return len(rows)

@@ -143,8 +143,12 @@ class BoundList:
         for d in self.definitions.values():
             self.columns.append(
                 Column(
-                    key=f"custom.{d.key}", label=d.label, sort=f"custom.{d.key}", default=False,
-                    value=self._custom_display(d), numeric=d.field_type in custom_fields.NUMERIC_TYPES,
+                    key=f"custom.{d.key}",
+                    label=d.label,
+                    sort=f"custom.{d.key}",
+                    default=False,
+                    value=self._custom_display(d),
+                    numeric=d.field_type in custom_fields.NUMERIC_TYPES,
                 )
             )
         self.filters: list[Filter] = [f for f in spec.filters if (f.field or f.key) not in hidden]
@@ -189,9 +193,14 @@ class BoundList:
         except ValueError:
             limit = 50
         return ListState(
-            sort=sort, descending=descending, q=(params.get("q") or "").strip()[:200],
-            filters=filters, columns=cols, cursor=params.get("cursor") or None,
-            start=start, limit=min(max(limit, 1), 200),
+            sort=sort,
+            descending=descending,
+            q=(params.get("q") or "").strip()[:200],
+            filters=filters,
+            columns=cols,
+            cursor=params.get("cursor") or None,
+            start=start,
+            limit=min(max(limit, 1), 200),
         )
 
     def visible_columns(self, state: ListState) -> list[Column]:
@@ -230,7 +239,9 @@ class BoundList:
 
     def page(self, state: ListState):
         qs, key = self.sort_key(self.filtered(state), state)
-        return paginate(qs, key=key, descending=state.descending, cursor=state.cursor, limit=state.limit)
+        return paginate(
+            qs, key=key, descending=state.descending, cursor=state.cursor, limit=state.limit
+        )
 
     def rows(self, items, columns: list[Column]) -> list[dict]:
         out = []
@@ -243,38 +254,57 @@ class BoundList:
     def filter_widgets(self, state: ListState) -> list[dict]:
         widgets = []
         for f in self.filters:
-            widgets.append({
-                "name": f"f_{f.key}", "label": f.label, "kind": f.kind,
-                "value": state.filters.get(f.key, ""),
-                "choices": f.choices(self.workspace, self.actor) if f.choices else [],
-            })
+            widgets.append(
+                {
+                    "name": f"f_{f.key}",
+                    "label": f.label,
+                    "kind": f.kind,
+                    "value": state.filters.get(f.key, ""),
+                    "choices": f.choices(self.workspace, self.actor) if f.choices else [],
+                }
+            )
         for d in self.definitions.values():
             name = f"f_custom.{d.key}"
             if d.field_type in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
                 op = "" if d.field_type == FieldType.CHOICE else "__contains"
-                widgets.append({
-                    "name": name + op, "label": d.label, "kind": "choice",
-                    "value": state.filters.get(f"custom.{d.key}{op}", ""),
-                    "choices": [(c["value"], c.get("label") or c["value"]) for c in d.choices],
-                })
+                widgets.append(
+                    {
+                        "name": name + op,
+                        "label": d.label,
+                        "kind": "choice",
+                        "value": state.filters.get(f"custom.{d.key}{op}", ""),
+                        "choices": [(c["value"], c.get("label") or c["value"]) for c in d.choices],
+                    }
+                )
             elif d.field_type == FieldType.BOOLEAN:
-                widgets.append({
-                    "name": name, "label": d.label, "kind": "choice",
-                    "value": state.filters.get(f"custom.{d.key}", ""),
-                    "choices": [("true", _("Yes")), ("false", _("No"))],
-                })
+                widgets.append(
+                    {
+                        "name": name,
+                        "label": d.label,
+                        "kind": "choice",
+                        "value": state.filters.get(f"custom.{d.key}", ""),
+                        "choices": [("true", _("Yes")), ("false", _("No"))],
+                    }
+                )
             elif d.field_type in (*custom_fields.NUMERIC_TYPES, FieldType.DATE, FieldType.DATETIME):
                 for op, label in (("gte", "≥"), ("lte", "≤")):
-                    widgets.append({
-                        "name": f"{name}__{op}", "label": f"{d.label} {label}",
-                        "kind": "date" if d.field_type == FieldType.DATE else "text",
-                        "value": state.filters.get(f"custom.{d.key}__{op}", ""),
-                    })
+                    widgets.append(
+                        {
+                            "name": f"{name}__{op}",
+                            "label": f"{d.label} {label}",
+                            "kind": "date" if d.field_type == FieldType.DATE else "text",
+                            "value": state.filters.get(f"custom.{d.key}__{op}", ""),
+                        }
+                    )
             else:
-                widgets.append({
-                    "name": f"{name}__contains", "label": d.label, "kind": "text",
-                    "value": state.filters.get(f"custom.{d.key}__contains", ""),
-                })
+                widgets.append(
+                    {
+                        "name": f"{name}__contains",
+                        "label": d.label,
+                        "kind": "text",
+                        "value": state.filters.get(f"custom.{d.key}__contains", ""),
+                    }
+                )
         return widgets
 
 

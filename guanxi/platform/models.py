@@ -54,14 +54,24 @@ class Team(WorkspaceModel):
     """A department or team; ``path`` ("/3/8/") makes "this team and below" one index scan."""
 
     name = models.CharField(_("name"), max_length=120)
-    kind = models.CharField(_("kind"), max_length=12, choices=TeamKind.choices, default=TeamKind.TEAM)
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=TeamKind.choices, default=TeamKind.TEAM
+    )
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent team"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     manager = models.ForeignKey(
-        "platform.User", verbose_name=_("manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "platform.User",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     path = models.CharField(max_length=400, default="", editable=False)
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
@@ -159,8 +169,12 @@ class User(AbstractBaseUser):
     full_name = models.CharField(_("full name"), max_length=150)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="members",
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
     )
     role = models.ForeignKey(
         Role, verbose_name=_("role"), on_delete=models.PROTECT, related_name="users"
@@ -221,12 +235,14 @@ class RecordShare(WorkspaceModel):
 
     object_key = models.CharField(max_length=60)
     object_id = models.BigIntegerField()
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    can_edit = models.BooleanField(_("can edit"), default=False)
-    created_by = models.ForeignKey(
-        User, null=True, on_delete=models.SET_NULL, related_name="+"
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    can_edit = models.BooleanField(_("can edit"), default=False)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         constraints = [
@@ -290,10 +306,15 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("audit log")
         indexes = [
             models.Index(fields=["workspace", "-id"], name="audit_ws_id"),
-            models.Index(fields=["workspace", "object_key", "object_id", "-id"], name="audit_ws_obj"),
+            models.Index(
+                fields=["workspace", "object_key", "object_id", "-id"], name="audit_ws_obj"
+            ),
             models.Index(fields=["workspace", "actor", "-id"], name="audit_ws_actor"),
             models.Index(fields=["workspace", "action", "-id"], name="audit_ws_action"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_key}:{self.object_id}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
@@ -438,7 +459,9 @@ class Invitation(WorkspaceModel):
     email = models.EmailField(_("e-mail"))
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     expires_at = models.DateTimeField()

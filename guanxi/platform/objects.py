@@ -1,9 +1,8 @@
 """The platform's own business objects, registered for roles, custom fields and search."""
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-
-from django.db.models import Q
 
 from . import registry
 from .models import AuditEntry, CustomField, Job, Role, Team, User
@@ -15,7 +14,9 @@ def _search_users(*, workspace, actor, term, limit):
     rows = user_list(workspace=workspace, actor=actor).filter(
         Q(full_name__icontains=term) | Q(email__icontains=term) | Q(phone__icontains=term)
     )[:limit]
-    return [(f"{u.full_name} <{u.email}>", reverse("platform:user_detail", args=[u.pk])) for u in rows]
+    return [
+        (f"{u.full_name} <{u.email}>", reverse("platform:user_detail", args=[u.pk])) for u in rows
+    ]
 
 
 def _search_teams(*, workspace, actor, term, limit):
@@ -65,7 +66,10 @@ registry.register(
 )
 registry.register(
     registry.BusinessObject(
-        key="platform.role", model=Role, label=_("role"), label_plural=_("roles"),
+        key="platform.role",
+        model=Role,
+        label=_("role"),
+        label_plural=_("roles"),
         fields=(
             registry.FieldSpec("name", _("name"), restrictable=False),
             registry.FieldSpec("code", _("code"), restrictable=False),
@@ -78,27 +82,42 @@ registry.register(
 )
 registry.register(
     registry.BusinessObject(
-        key="platform.customfield", model=CustomField, label=_("custom field"),
+        key="platform.customfield",
+        model=CustomField,
+        label=_("custom field"),
         label_plural=_("custom fields"),
         fields=tuple(
             registry.FieldSpec(name, label, restrictable=False)
             for name, label in (
-                ("object_key", _("object")), ("key", _("key")), ("label", _("label")),
-                ("field_type", _("type")), ("required", _("required")), ("unique", _("unique")),
-                ("default", _("default")), ("help_text", _("help text")),
-                ("choices", _("choices")), ("position", _("position")), ("is_active", _("active")),
+                ("object_key", _("object")),
+                ("key", _("key")),
+                ("label", _("label")),
+                ("field_type", _("type")),
+                ("required", _("required")),
+                ("unique", _("unique")),
+                ("default", _("default")),
+                ("help_text", _("help text")),
+                ("choices", _("choices")),
+                ("position", _("position")),
+                ("is_active", _("active")),
             )
         ),
     )
 )
 registry.register(
     registry.BusinessObject(
-        key="platform.audit", model=AuditEntry, label=_("audit entry"), label_plural=_("audit log"),
+        key="platform.audit",
+        model=AuditEntry,
+        label=_("audit entry"),
+        label_plural=_("audit log"),
     )
 )
 registry.register(
     registry.BusinessObject(
-        key="platform.job", model=Job, label=_("background job"), label_plural=_("background jobs"),
+        key="platform.job",
+        model=Job,
+        label=_("background job"),
+        label_plural=_("background jobs"),
         owner_field="owner",
     )
 )

@@ -106,7 +106,8 @@ def check_writable(user: User, object_key: str, changed: set[str]) -> None:
 
         log_permission_denied(actor=user, object_key=object_key, action="update_field")
         raise PermissionDenied(
-            _("Your role may not change these fields: %(fields)s.") % {"fields": ", ".join(blocked)},
+            _("Your role may not change these fields: %(fields)s.")
+            % {"fields": ", ".join(blocked)},
             code="field_read_only",
         )
 
@@ -118,7 +119,5 @@ def redact(user: User, object_key: str, data: dict) -> dict:
         return data
     out = {k: v for k, v in data.items() if k not in hidden}
     if isinstance(out.get("custom"), dict):
-        out["custom"] = {
-            k: v for k, v in out["custom"].items() if f"custom.{k}" not in hidden
-        }
+        out["custom"] = {k: v for k, v in out["custom"].items() if f"custom.{k}" not in hidden}
     return out

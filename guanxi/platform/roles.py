@@ -34,22 +34,36 @@ class RoleSpec:
         }
 
 
-_directory = {"platform.user": (READ, "all"), "platform.team": (READ, "all"), "platform.job": (READ, "own")}
+_directory = {
+    "platform.user": (READ, "all"),
+    "platform.team": (READ, "all"),
+    "platform.job": (READ, "own"),
+}
 
 DEFAULT_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(
-        "administrator", _("Administrator"),
+        "administrator",
+        _("Administrator"),
         _("Manages the workspace: users, teams, roles, custom fields and the audit log."),
         is_admin=True,
     ),
     RoleSpec(
-        "sales_manager", _("Sales manager"),
+        "sales_manager",
+        _("Sales manager"),
         _("Leads a sales team; sees the records of their team and the teams below."),
         grants={**_directory, "platform.job": (READ, "team_below")},
     ),
-    RoleSpec("sales_rep", _("Sales rep"), _("Works their own customers and deals."), grants=_directory),
-    RoleSpec("marketing", _("Marketing"), _("Runs campaigns, segments and events."), grants=_directory),
+    RoleSpec(
+        "sales_rep", _("Sales rep"), _("Works their own customers and deals."), grants=_directory
+    ),
+    RoleSpec(
+        "marketing", _("Marketing"), _("Runs campaigns, segments and events."), grants=_directory
+    ),
     RoleSpec("service_agent", _("Service agent"), _("Handles cases and calls."), grants=_directory),
-    RoleSpec("technician", _("Technician"), _("Does on-site repairs and visits."), grants=_directory),
-    RoleSpec("read_only", _("Read-only"), _("Sees everything, changes nothing."), grants=_directory),
+    RoleSpec(
+        "technician", _("Technician"), _("Does on-site repairs and visits."), grants=_directory
+    ),
+    RoleSpec(
+        "read_only", _("Read-only"), _("Sees everything, changes nothing."), grants=_directory
+    ),
 )

@@ -13,8 +13,11 @@ urlpatterns = [
     path("settings/users/new/", views.user_create, name="user_create"),
     path("settings/users/<int:pk>/", views.user_detail, name="user_detail"),
     path("settings/users/<int:pk>/edit/", views.user_edit, name="user_edit"),
-    path("settings/users/<int:pk>/sign-out-everywhere/", views.user_sign_out_everywhere,
-         name="user_sign_out_everywhere"),
+    path(
+        "settings/users/<int:pk>/sign-out-everywhere/",
+        views.user_sign_out_everywhere,
+        name="user_sign_out_everywhere",
+    ),
     path("exports/<int:job_id>/", views.export_download, name="export_download"),
     path("", include("guanxi.platform.job_urls")),
     path("settings/", include("guanxi.platform.admin_urls")),

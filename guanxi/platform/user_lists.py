@@ -9,7 +9,10 @@ from .models import Role
 
 
 def _team_choices(workspace, actor):
-    return [(str(t.pk), "— " * d + t.name) for t, d in selectors.team_tree(workspace=workspace, actor=actor)]
+    return [
+        (str(t.pk), "— " * d + t.name)
+        for t, d in selectors.team_tree(workspace=workspace, actor=actor)
+    ]
 
 
 def _role_choices(workspace, actor):
@@ -52,11 +55,16 @@ USERS = register(
         filters=[
             Filter("team", _("Team"), apply=_filter_team, choices=_team_choices, field="team"),
             Filter(
-                "role", _("Role"), choices=_role_choices, field="role",
+                "role",
+                _("Role"),
+                choices=_role_choices,
+                field="role",
                 apply=lambda qs, v: qs.filter(role_id=int(v)) if v.isdigit() else qs.none(),
             ),
             Filter(
-                "active", _("Active"), field="is_active",
+                "active",
+                _("Active"),
+                field="is_active",
                 choices=lambda w, a: [("yes", _("Yes")), ("no", _("No"))],
                 apply=lambda qs, v: qs.filter(is_active=(v == "yes")),
             ),
@@ -65,7 +73,9 @@ USERS = register(
         bulk_actions=[
             BulkAction("deactivate", _("Deactivate"), run=_set_active(False)),
             BulkAction("activate", _("Activate"), run=_set_active(True)),
-            BulkAction("move_team", _("Move to team"), run=_move_to_team, value_choices=_team_choices),
+            BulkAction(
+                "move_team", _("Move to team"), run=_move_to_team, value_choices=_team_choices
+            ),
         ],
         detail_url=lambda user: reverse("platform:user_detail", args=[user.pk]),
     )

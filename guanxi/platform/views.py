@@ -23,9 +23,13 @@ from .models import JobState
 
 @page
 def home(request):
-    return render(request, "platform/home.html", {
-        "jobs": selectors.job_list(workspace=request.workspace, actor=request.user)[:5],
-    })
+    return render(
+        request,
+        "platform/home.html",
+        {
+            "jobs": selectors.job_list(workspace=request.workspace, actor=request.user)[:5],
+        },
+    )
 
 
 @page
@@ -48,12 +52,19 @@ def set_language(request):
         target = "/"
     if request.user.is_authenticated:
         services.user_update(
-            actor=request.user, workspace=request.workspace, user_id=request.user.pk, language=language
+            actor=request.user,
+            workspace=request.workspace,
+            user_id=request.user.pk,
+            language=language,
         )
     response = HttpResponseRedirect(target)
     response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
-        secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False), httponly=False,
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
+        httponly=False,
     )
     return response
 
@@ -62,14 +73,22 @@ def set_language(request):
 def profile(request):
     user = request.user
     form = ProfileForm(
-        request.POST or None, workspace=request.workspace, actor=user,
-        initial={"full_name": user.full_name, "phone": user.phone, "language": user.language,
-                 "time_zone": user.time_zone},
+        request.POST or None,
+        workspace=request.workspace,
+        actor=user,
+        initial={
+            "full_name": user.full_name,
+            "phone": user.phone,
+            "language": user.language,
+            "time_zone": user.time_zone,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
             services.user_update(
-                actor=user, workspace=request.workspace, user_id=user.pk,
+                actor=user,
+                workspace=request.workspace,
+                user_id=user.pk,
                 **form.changed_values(["full_name", "phone", "language", "time_zone"]),
             )
         except ApplicationError as exc:
@@ -93,22 +112,33 @@ def user_list(request):
 @page
 def user_detail(request, pk: int):
     user = selectors.user_get(workspace=request.workspace, actor=request.user, user_id=pk)
-    return render(request, "platform/user_detail.html", {
-        "subject": user,
-        "fields": _visible_fields(request.user, "platform.user", [
-            ("email", _t("E-mail"), user.email),
-            ("phone", _t("Phone"), user.phone),
-            ("team", _t("Team"), user.team),
-            ("role", _t("Role"), user.role),
-            ("is_active", _t("Active"), _t("Yes") if user.is_active else _t("No")),
-            ("language", _t("Language"), dict(settings.LANGUAGES).get(user.language, "")),
-            ("time_zone", _t("Time zone"), user.time_zone),
-        ]),
-        "custom": _custom_display(request, "platform.user", user.custom),
-        "history": selectors.record_history(
-            workspace=request.workspace, actor=request.user, object_key="platform.user", object_id=pk
-        ),
-    })
+    return render(
+        request,
+        "platform/user_detail.html",
+        {
+            "subject": user,
+            "fields": _visible_fields(
+                request.user,
+                "platform.user",
+                [
+                    ("email", _t("E-mail"), user.email),
+                    ("phone", _t("Phone"), user.phone),
+                    ("team", _t("Team"), user.team),
+                    ("role", _t("Role"), user.role),
+                    ("is_active", _t("Active"), _t("Yes") if user.is_active else _t("No")),
+                    ("language", _t("Language"), dict(settings.LANGUAGES).get(user.language, "")),
+                    ("time_zone", _t("Time zone"), user.time_zone),
+                ],
+            ),
+            "custom": _custom_display(request, "platform.user", user.custom),
+            "history": selectors.record_history(
+                workspace=request.workspace,
+                actor=request.user,
+                object_key="platform.user",
+                object_id=pk,
+            ),
+        },
+    )
 
 
 def _visible_fields(actor, object_key, rows):
@@ -123,11 +153,19 @@ def _custom_display(request, object_key, values):
     from .models import FieldType, User
 
     hidden = permissions.hidden_fields(request.user, object_key)
-    defs = [d for d in custom_fields.definitions(request.workspace, object_key) if f"custom.{d.key}" not in hidden]
+    defs = [
+        d
+        for d in custom_fields.definitions(request.workspace, object_key)
+        if f"custom.{d.key}" not in hidden
+    ]
     users = {}
     if any(d.field_type == FieldType.USER for d in defs):
-        users = dict(User.objects.filter(workspace=request.workspace).values_list("id", "full_name"))
-    return [(d.label, custom_fields.display(d, (values or {}).get(d.key), users=users)) for d in defs]
+        users = dict(
+            User.objects.filter(workspace=request.workspace).values_list("id", "full_name")
+        )
+    return [
+        (d.label, custom_fields.display(d, (values or {}).get(d.key), users=users)) for d in defs
+    ]
 
 
 @page
@@ -140,19 +178,31 @@ def user_create(request):
         data = form.cleaned_data
         try:
             user = services.user_create(
-                actor=request.user, workspace=request.workspace, email=data["email"],
-                full_name=data["full_name"], role_id=data["role"], team_id=data.get("team") or None,
-                phone=data.get("phone", ""), language=data.get("language", ""),
-                time_zone=data.get("time_zone", ""), custom=form.custom_values(),
+                actor=request.user,
+                workspace=request.workspace,
+                email=data["email"],
+                full_name=data["full_name"],
+                role_id=data["role"],
+                team_id=data.get("team") or None,
+                phone=data.get("phone", ""),
+                language=data.get("language", ""),
+                time_zone=data.get("time_zone", ""),
+                custom=form.custom_values(),
             )
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
             messages.success(request, _t("User %(name)s was added.") % {"name": user.full_name})
             return redirect("platform:user_detail", pk=user.pk)
-    return render(request, "platform/form.html", {
-        "form": form, "title": _t("New user"), "cancel_url": "platform:user_list",
-    })
+    return render(
+        request,
+        "platform/form.html",
+        {
+            "form": form,
+            "title": _t("New user"),
+            "cancel_url": "platform:user_list",
+        },
+    )
 
 
 @page
@@ -162,11 +212,21 @@ def user_edit(request, pk: int):
     permissions.require_admin(request.user)
     user = selectors.user_get(workspace=request.workspace, actor=request.user, user_id=pk)
     form = UserForm(
-        request.POST or None, workspace=request.workspace, actor=request.user, custom=user.custom,
+        request.POST or None,
+        workspace=request.workspace,
+        actor=request.user,
+        custom=user.custom,
         editing=True,
-        initial={"email": user.email, "full_name": user.full_name, "phone": user.phone,
-                 "team": user.team_id or "", "role": user.role_id, "language": user.language,
-                 "time_zone": user.time_zone, "is_active": user.is_active},
+        initial={
+            "email": user.email,
+            "full_name": user.full_name,
+            "phone": user.phone,
+            "team": user.team_id or "",
+            "role": user.role_id,
+            "language": user.language,
+            "time_zone": user.time_zone,
+            "is_active": user.is_active,
+        },
     )
     if request.method == "POST" and form.is_valid():
         changes = form.changed_values(["full_name", "phone", "language", "time_zone", "is_active"])
@@ -177,23 +237,32 @@ def user_edit(request, pk: int):
         if form.custom_keys:
             changes["custom"] = form.custom_values()
         try:
-            services.user_update(actor=request.user, workspace=request.workspace, user_id=pk, **changes)
+            services.user_update(
+                actor=request.user, workspace=request.workspace, user_id=pk, **changes
+            )
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
             messages.success(request, _t("Saved."))
             return redirect("platform:user_detail", pk=pk)
-    return render(request, "platform/form.html", {
-        "form": form, "title": _t("Edit %(name)s") % {"name": user.full_name},
-        "cancel_url": "platform:user_list",
-    })
+    return render(
+        request,
+        "platform/form.html",
+        {
+            "form": form,
+            "title": _t("Edit %(name)s") % {"name": user.full_name},
+            "cancel_url": "platform:user_list",
+        },
+    )
 
 
 @page
 @require_POST
 def user_sign_out_everywhere(request, pk: int):
     try:
-        services.user_sign_out_everywhere(actor=request.user, workspace=request.workspace, user_id=pk)
+        services.user_sign_out_everywhere(
+            actor=request.user, workspace=request.workspace, user_id=pk
+        )
     except ApplicationError as exc:
         if exc.status in (403, 404):
             raise
@@ -211,9 +280,15 @@ def export_download(request, job_id: int):
     from . import jobs
 
     job = jobs.job_get(actor=request.user, workspace=request.workspace, job_id=job_id)
-    if job.owner_id != request.user.pk or job.kind != "platform.list_export" or job.state != JobState.SUCCEEDED:
+    if (
+        job.owner_id != request.user.pk
+        or job.kind != "platform.list_export"
+        or job.state != JobState.SUCCEEDED
+    ):
         raise Http404()
     path = export_path(job)
     if not path.exists():
         raise Http404()
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=f"export-{job.pk}{path.suffix}")  # noqa: SIM115
+    return FileResponse(
+        open(path, "rb"), as_attachment=True, filename=f"export-{job.pk}{path.suffix}"
+    )

@@ -11,8 +11,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def english_page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="en-US",
-                                  viewport={"width": 1280, "height": 860})
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 860}
+    )
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
@@ -23,7 +24,9 @@ def submit(page):
     page.wait_for_load_state("networkidle")
 
 
-def test_administrator_sets_up_the_workspace_in_chinese(english_page, make_workspace, login, screenshot):
+def test_administrator_sets_up_the_workspace_in_chinese(
+    english_page, make_workspace, login, screenshot
+):
     page = english_page
     account = make_workspace(name="华东贸易有限公司", language="en")
     login(page, account.email, account.password)
@@ -84,8 +87,13 @@ def test_administrator_sets_up_the_workspace_in_chinese(english_page, make_works
 
 def test_the_shell_works_on_a_phone(browser, live_server, make_workspace, login, screenshot):
     account = make_workspace()
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN",
-                                  viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
@@ -93,6 +101,7 @@ def test_the_shell_works_on_a_phone(browser, live_server, make_workspace, login,
         page.goto("/settings/users/")
         # No sideways scrolling of the page itself; the menu opens from the ☰ button.
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
         def nav_left_edge():
             return page.locator("nav.sidenav").bounding_box()["x"]
 

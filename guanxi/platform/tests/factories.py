@@ -27,9 +27,13 @@ class WorkspaceFactory(factory.django.DjangoModelFactory):
             return
         for spec in DEFAULT_ROLES:
             Role.objects.create(
-                workspace=self, name=str(spec.name), code=spec.code,
-                description=str(spec.description), is_admin=spec.is_admin,
-                is_system=True, rights=spec.rights(),
+                workspace=self,
+                name=str(spec.name),
+                code=spec.code,
+                description=str(spec.description),
+                is_admin=spec.is_admin,
+                is_system=True,
+                rights=spec.rights(),
             )
 
 

@@ -57,37 +57,83 @@ def test_clean_value_refuses_bad_input(field_type, raw):
 
 def test_choices_and_user_fields(workspace, admin_user, other_admin):
     level = define(admin_user, workspace, label="Level", field_type="choice", choices=["A", "B"])
-    langs = define(admin_user, workspace, label="Languages", field_type="multi_choice", choices=["zh", "en", "ja"])
+    langs = define(
+        admin_user,
+        workspace,
+        label="Languages",
+        field_type="multi_choice",
+        choices=["zh", "en", "ja"],
+    )
     mentor = define(admin_user, workspace, label="Mentor", field_type="user")
     assert custom_fields.clean_value(level, "A") == "A"
     with pytest.raises(ValueError):
         custom_fields.clean_value(level, "C")
     assert custom_fields.clean_value(langs, "en, zh") == ["zh", "en"]
-    assert custom_fields.clean_value(mentor, str(admin_user.pk), workspace=workspace) == admin_user.pk
+    assert (
+        custom_fields.clean_value(mentor, str(admin_user.pk), workspace=workspace) == admin_user.pk
+    )
     with pytest.raises(ValueError):
         custom_fields.clean_value(mentor, other_admin.pk, workspace=workspace)
 
 
 def test_required_unique_default_on_users(workspace, admin_user):
-    define(admin_user, workspace, label="Employee number", key="employee_no", field_type="text",
-           required=True, unique=True)
-    define(admin_user, workspace, label="Region", key="region", field_type="choice",
-           choices=["east", "south"], default="east")
+    define(
+        admin_user,
+        workspace,
+        label="Employee number",
+        key="employee_no",
+        field_type="text",
+        required=True,
+        unique=True,
+    )
+    define(
+        admin_user,
+        workspace,
+        label="Region",
+        key="region",
+        field_type="choice",
+        choices=["east", "south"],
+        default="east",
+    )
     role_id = admin_user.role_id
     with pytest.raises(ApplicationError) as info:
-        services.user_create(actor=admin_user, workspace=workspace, email="a@example.com",
-                             full_name="A", role_id=role_id, custom={})
+        services.user_create(
+            actor=admin_user,
+            workspace=workspace,
+            email="a@example.com",
+            full_name="A",
+            role_id=role_id,
+            custom={},
+        )
     assert "custom.employee_no" in info.value.fields
-    a = services.user_create(actor=admin_user, workspace=workspace, email="a@example.com",
-                             full_name="A", role_id=role_id, custom={"employee_no": "E1"})
+    a = services.user_create(
+        actor=admin_user,
+        workspace=workspace,
+        email="a@example.com",
+        full_name="A",
+        role_id=role_id,
+        custom={"employee_no": "E1"},
+    )
     assert a.custom == {"employee_no": "E1", "region": "east"}
     with pytest.raises(ApplicationError) as info:
-        services.user_create(actor=admin_user, workspace=workspace, email="b@example.com",
-                             full_name="B", role_id=role_id, custom={"employee_no": "E1"})
+        services.user_create(
+            actor=admin_user,
+            workspace=workspace,
+            email="b@example.com",
+            full_name="B",
+            role_id=role_id,
+            custom={"employee_no": "E1"},
+        )
     assert "custom.employee_no" in info.value.fields
     with pytest.raises(ApplicationError) as info:
-        services.user_create(actor=admin_user, workspace=workspace, email="b@example.com",
-                             full_name="B", role_id=role_id, custom={"employee_no": "E2", "nope": 1})
+        services.user_create(
+            actor=admin_user,
+            workspace=workspace,
+            email="b@example.com",
+            full_name="B",
+            role_id=role_id,
+            custom={"employee_no": "E2", "nope": 1},
+        )
     assert "custom.nope" in info.value.fields
     assert not User.objects.filter(email="b@example.com").exists()
 
@@ -111,7 +157,14 @@ def test_definition_rules(workspace, admin_user):
 
 def test_filter_and_sort_on_custom_values(workspace, admin_user):
     score = define(admin_user, workspace, label="Score", key="score", field_type="number")
-    tier = define(admin_user, workspace, label="Tier", key="tier", field_type="choice", choices=["gold", "silver"])
+    tier = define(
+        admin_user,
+        workspace,
+        label="Tier",
+        key="tier",
+        field_type="choice",
+        choices=["gold", "silver"],
+    )
     for i, (value, level) in enumerate([(5, "gold"), (40, "silver"), (300, "gold")]):
         UserFactory(workspace=workspace, full_name=f"U{i}", custom={"score": value, "tier": level})
     qs = User.objects.filter(workspace=workspace)

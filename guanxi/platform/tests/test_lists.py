@@ -26,8 +26,15 @@ def names_in(response):
 
 
 def test_query_count_does_not_grow_with_rows(admin_client, workspace, admin_user):
-    services.custom_field_create(actor=admin_user, workspace=workspace, object_key="platform.user",
-                                 label="Level", key="level", field_type="choice", choices=["A", "B"])
+    services.custom_field_create(
+        actor=admin_user,
+        workspace=workspace,
+        object_key="platform.user",
+        label="Level",
+        key="level",
+        field_type="choice",
+        choices=["A", "B"],
+    )
     UserFactory.create_batch(3, workspace=workspace)
     admin_client.get(URL)  # the first request of a session also writes the session
     with CaptureQueriesContext(connection) as few:
@@ -54,10 +61,23 @@ def test_keyset_pages_cover_every_row_once(admin_client, workspace):
 
 
 def test_sort_and_filter_on_a_custom_field(admin_client, workspace, admin_user):
-    services.custom_field_create(actor=admin_user, workspace=workspace, object_key="platform.user",
-                                 label="Score", key="score", field_type="number")
-    services.custom_field_create(actor=admin_user, workspace=workspace, object_key="platform.user",
-                                 label="Tier", key="tier", field_type="choice", choices=["gold", "silver"])
+    services.custom_field_create(
+        actor=admin_user,
+        workspace=workspace,
+        object_key="platform.user",
+        label="Score",
+        key="score",
+        field_type="number",
+    )
+    services.custom_field_create(
+        actor=admin_user,
+        workspace=workspace,
+        object_key="platform.user",
+        label="Tier",
+        key="tier",
+        field_type="choice",
+        choices=["gold", "silver"],
+    )
     UserFactory(workspace=workspace, full_name="Low", custom={"score": 9, "tier": "gold"})
     UserFactory(workspace=workspace, full_name="High", custom={"score": 100, "tier": "gold"})
     UserFactory(workspace=workspace, full_name="Mid", custom={"score": 20, "tier": "silver"})
@@ -68,7 +88,10 @@ def test_sort_and_filter_on_a_custom_field(admin_client, workspace, admin_user):
 
 
 def test_saved_view_restores_filters_and_columns(admin_client, workspace, admin_user):
-    admin_client.post(URL, {"op": "save_view", "name": "Reps", "params": "sort=email&dir=desc&cols=full_name,email"})
+    admin_client.post(
+        URL,
+        {"op": "save_view", "name": "Reps", "params": "sort=email&dir=desc&cols=full_name,email"},
+    )
     view = SavedView.objects.in_workspace(workspace).get(user=admin_user)
     assert view.params["cols"] == "full_name,email"
     response = admin_client.get(URL + f"?view={view.pk}")
@@ -81,14 +104,18 @@ def test_saved_view_restores_filters_and_columns(admin_client, workspace, admin_
 def test_bulk_action_is_all_or_nothing(admin_client, workspace, admin_user):
     rep = UserFactory(workspace=workspace)
     # Deactivating the only administrator fails, so the rep stays active too.
-    response = admin_client.post(URL, {"op": "bulk", "action": "deactivate", "ids": [rep.pk, admin_user.pk]}, follow=True)
+    response = admin_client.post(
+        URL, {"op": "bulk", "action": "deactivate", "ids": [rep.pk, admin_user.pk]}, follow=True
+    )
     assert "Nothing was changed" in response.content.decode()
     rep.refresh_from_db()
     assert rep.is_active
     admin_client.post(URL, {"op": "bulk", "action": "deactivate", "ids": [rep.pk]})
     rep.refresh_from_db()
     assert not rep.is_active
-    assert AuditEntry.objects.filter(workspace=workspace, object_id=str(rep.pk), action="update").exists()
+    assert AuditEntry.objects.filter(
+        workspace=workspace, object_id=str(rep.pk), action="update"
+    ).exists()
 
 
 def test_export_runs_as_a_job_and_only_its_owner_downloads(
@@ -96,7 +123,9 @@ def test_export_runs_as_a_job_and_only_its_owner_downloads(
 ):
     UserFactory(workspace=workspace, full_name="=cmd|' /C calc'!A0")
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(URL, {"op": "export", "format": "csv", "params": "sort=full_name"})
+        response = admin_client.post(
+            URL, {"op": "export", "format": "csv", "params": "sort=full_name"}
+        )
     assert response.status_code == 200
     job = Job.objects.in_workspace(workspace).get(kind="platform.list_export")
     assert job.state == "succeeded" and job.result["rows"] == 2
@@ -120,15 +149,23 @@ def test_xlsx_export(admin_client, workspace, admin_user, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(URL, {"op": "export", "format": "xlsx", "params": ""})
     job = Job.objects.in_workspace(workspace).get(kind="platform.list_export")
-    content = b"".join(admin_client.get(reverse("platform:export_download", args=[job.pk])).streaming_content)
+    content = b"".join(
+        admin_client.get(reverse("platform:export_download", args=[job.pk])).streaming_content
+    )
     rows = list(load_workbook(BytesIO(content)).active.values)
     assert rows[0][0] == "Full name" and len(rows) == 2
 
 
 def test_hidden_field_is_not_listed_nor_exported(client, workspace, admin_user):
     manager = UserFactory(workspace=workspace, role_code="sales_manager", phone="13800138000")
-    services.role_set_field_rule(actor=admin_user, workspace=workspace, role_id=manager.role_id,
-                                 object_key="platform.user", field="phone", access="hidden")
+    services.role_set_field_rule(
+        actor=admin_user,
+        workspace=workspace,
+        role_id=manager.role_id,
+        object_key="platform.user",
+        field="phone",
+        access="hidden",
+    )
     client.force_login(manager)
     content = client.get(URL + "?cols=full_name,phone").content.decode()
     assert "13800138000" not in content
@@ -139,7 +176,9 @@ def test_rep_sees_list_without_bulk_or_export(client, workspace):
     client.force_login(rep)
     content = client.get(URL).content.decode()
     assert 'name="ids"' not in content and 'value="export"' not in content
-    response = client.post(URL, {"op": "bulk", "action": "deactivate", "ids": [rep.pk]}, follow=True)
+    response = client.post(
+        URL, {"op": "bulk", "action": "deactivate", "ids": [rep.pk]}, follow=True
+    )
     assert "does not allow" in response.content.decode()
     rep.refresh_from_db()
     assert rep.is_active

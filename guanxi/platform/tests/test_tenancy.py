@@ -44,8 +44,10 @@ def test_every_business_model_index_leads_with_workspace():
         if model in NOT_BUSINESS:
             continue
         for index in model._meta.indexes:
-            if index.fields and index.fields[0] != "workspace" and not index.name.startswith(
-                "job_state"
+            if (
+                index.fields
+                and index.fields[0] != "workspace"
+                and not index.name.startswith("job_state")
             ):
                 bad.append(f"{model._meta.label}.{index.name}")
     assert bad == []

@@ -24,7 +24,9 @@ world = st.fixed_dictionaries(
         "records": st.lists(st.integers(min_value=0, max_value=5), min_size=0, max_size=10),
         # (record index, user index or None, team index or None)
         "shares": st.lists(
-            st.tuples(st.integers(0, 9), st.one_of(st.none(), st.integers(0, 5)), st.integers(0, 5)),
+            st.tuples(
+                st.integers(0, 9), st.one_of(st.none(), st.integers(0, 5)), st.integers(0, 5)
+            ),
             max_size=4,
         ),
         "actor": st.integers(min_value=0, max_value=5),
@@ -38,15 +40,16 @@ def expected_ids(actor, records, shares, visibility, can_read, team_paths):
     ids = set()
     for job in records:
         owner = job.owner
-        if visibility == Visibility.ALL or owner.pk == actor.pk:
-            ids.add(job.pk)
-        elif actor.team_id and visibility == Visibility.TEAM and owner.team_id == actor.team_id:
-            ids.add(job.pk)
-        elif (
-            actor.team_id
-            and visibility == Visibility.TEAM_AND_BELOW
-            and owner.team_id
-            and team_paths[owner.team_id].startswith(team_paths[actor.team_id])
+        if (
+            visibility == Visibility.ALL
+            or owner.pk == actor.pk
+            or (actor.team_id and visibility == Visibility.TEAM and owner.team_id == actor.team_id)
+            or (
+                actor.team_id
+                and visibility == Visibility.TEAM_AND_BELOW
+                and owner.team_id
+                and team_paths[owner.team_id].startswith(team_paths[actor.team_id])
+            )
         ):
             ids.add(job.pk)
     for share in shares:
@@ -56,7 +59,9 @@ def expected_ids(actor, records, shares, visibility, can_read, team_paths):
 
 
 @pytest.mark.django_db
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=world)
 def test_selector_returns_exactly_what_the_rules_allow(workspace, data):
     with transaction.atomic():
@@ -79,13 +84,18 @@ def test_selector_returns_exactly_what_the_rules_allow(workspace, data):
             team = teams[team_index] if 0 <= team_index < len(teams) else None
             users.append(
                 User.objects.create(
-                    workspace=workspace, email=f"v{i}-{workspace.pk}@example.com",
-                    full_name=f"U{i}", role=role, team=team,
+                    workspace=workspace,
+                    email=f"v{i}-{workspace.pk}@example.com",
+                    full_name=f"U{i}",
+                    role=role,
+                    team=team,
                 )
             )
         records = [
             Job.objects.create(
-                workspace=workspace, owner=users[o % len(users)], kind="k",
+                workspace=workspace,
+                owner=users[o % len(users)],
+                kind="k",
                 idempotency_key=f"r{i}",
             )
             for i, o in enumerate(data["records"])
@@ -96,11 +106,19 @@ def test_selector_returns_exactly_what_the_rules_allow(workspace, data):
                 break
             record = records[record_index % len(records)]
             if user_index is not None:
-                share = RecordShare(workspace=workspace, object_key="platform.job",
-                                    object_id=record.pk, user=users[user_index % len(users)])
+                share = RecordShare(
+                    workspace=workspace,
+                    object_key="platform.job",
+                    object_id=record.pk,
+                    user=users[user_index % len(users)],
+                )
             else:
-                share = RecordShare(workspace=workspace, object_key="platform.job",
-                                    object_id=record.pk, team=teams[team_index % len(teams)])
+                share = RecordShare(
+                    workspace=workspace,
+                    object_key="platform.job",
+                    object_id=record.pk,
+                    team=teams[team_index % len(teams)],
+                )
             share.save()
             shares.append(share)
         actor = User.objects.select_related("role", "team").get(
@@ -109,12 +127,16 @@ def test_selector_returns_exactly_what_the_rules_allow(workspace, data):
         team_paths = {t.pk: Team.objects.in_workspace(workspace).get(pk=t.pk).path for t in teams}
 
         got = set(selectors.job_list(workspace=workspace, actor=actor).values_list("pk", flat=True))
-        want = expected_ids(actor, records, shares, data["visibility"], data["can_read"], team_paths)
+        want = expected_ids(
+            actor, records, shares, data["visibility"], data["can_read"], team_paths
+        )
         assert got == want
         transaction.set_rollback(True)
 
 
-def test_other_workspaces_records_are_never_visible(workspace, other_workspace, admin_user, other_admin):
+def test_other_workspaces_records_are_never_visible(
+    workspace, other_workspace, admin_user, other_admin
+):
     Job.objects.create(workspace=other_workspace, owner=other_admin, kind="k", idempotency_key="x")
     mine = Job.objects.create(workspace=workspace, owner=admin_user, kind="k", idempotency_key="y")
     assert list(selectors.job_list(workspace=workspace, actor=admin_user)) == [mine]
