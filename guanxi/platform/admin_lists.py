@@ -169,9 +169,13 @@ def _date_filter(lookup: str, param: str):
     return apply
 
 
-def _actor_choices(workspace, actor):
-    users = selectors.user_list(workspace=workspace, actor=actor).order_by("full_name")
-    return [(str(pk), name) for pk, name in users.values_list("pk", "full_name")]
+def _filter_actor(qs, value):
+    """By user id, or by part of a name or e-mail. A text box, not a list of every user:
+    the page stays as fast with 10,000 users as with 10."""
+    value = value.strip()
+    if value.isdigit():
+        return qs.filter(actor_id=int(value))
+    return qs.filter(actor_label__icontains=value)
 
 
 def _object_choices(workspace, actor):
@@ -203,12 +207,7 @@ AUDIT = register(
                 choices=lambda w, a: list(AuditAction.choices),
                 apply=lambda qs, v: qs.filter(action=v) if v in AuditAction.values else qs.none(),
             ),
-            Filter(
-                "actor",
-                _("By"),
-                choices=_actor_choices,
-                apply=lambda qs, v: qs.filter(actor_id=int(v)) if v.isdigit() else qs.none(),
-            ),
+            Filter("actor", _("By (name or e-mail)"), kind="text", apply=_filter_actor),
             Filter(
                 "object",
                 _("Object type"),

@@ -858,6 +858,7 @@ def test_audit_filters_and_search(admin_client, workspace, admin_user, sales_rep
 
     assert reprs("?f_action=sign_in") == {"Rep sign-in"}
     assert reprs(f"?f_actor={sales_rep.pk}") == {"Rep sign-in"}
+    assert reprs(f"?f_actor={sales_rep.email.split('@')[0].upper()}") == {"Rep sign-in"}
     assert reprs("?f_object=platform.team") == {"Filter Team"}
     assert reprs("?q=filter") == {"Filter Team"}
     today = timezone.localdate().isoformat()
