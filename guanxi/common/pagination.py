@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import FieldError
+from django.core.exceptions import FieldDoesNotExist, FieldError
 from django.db import models
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -123,16 +123,23 @@ def clamp_limit(limit: int | None, max_limit: int = MAX_LIMIT) -> int:
     return limit
 
 
-def _after(key: str, value: Any, pk: Any, descending: bool) -> Q:
+def _after(key: str, value: Any, pk: Any, descending: bool, nullable: bool) -> Q:
     if value is None:
         # Nulls come last: after a null only later nulls follow.
         return Q(**{f"{key}__isnull": True}) & Q(pk__gt=pk)
     beyond = "lt" if descending else "gt"
-    return (
-        Q(**{f"{key}__{beyond}": value})
-        | (Q(**{key: value}) & Q(pk__gt=pk))
-        | Q(**{f"{key}__isnull": True})
-    )
+    after = Q(**{f"{key}__{beyond}": value}) | (Q(**{key: value}) & Q(pk__gt=pk))
+    # Without the null branch the planner keeps to the (workspace, key, id) index.
+    return after | Q(**{f"{key}__isnull": True}) if nullable else after
+
+
+def _nullable(queryset: QuerySet, key: str) -> bool:
+    """Whether rows may hold NULL under ``key``: annotations and related fields may."""
+    try:
+        field = queryset.model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return True
+    return field.null or field.is_relation
 
 
 def paginate(
@@ -161,7 +168,9 @@ def paginate(
         if key == "pk":
             queryset = queryset.filter(pk__lt=pk) if descending else queryset.filter(pk__gt=pk)
         else:
-            queryset = queryset.filter(_after(key, value, pk, descending))
+            queryset = queryset.filter(
+                _after(key, value, pk, descending, _nullable(queryset, key))
+            )
     rows = list(queryset[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
