@@ -14,7 +14,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -94,18 +94,21 @@ def workspace_create(
         workspace = Workspace.objects.create(
             name=name, slug=slug, language=language, time_zone=time_zone
         )
-        roles = {
-            spec.code: Role.objects.create(
-                workspace=workspace,
-                name=str(spec.name),
-                code=spec.code,
-                description=str(spec.description),
-                is_admin=spec.is_admin,
-                is_system=True,
-                rights=spec.rights(),
-            )
-            for spec in DEFAULT_ROLES
-        }
+        # Built-in role names are data the administrator may rename: written in the
+        # workspace's language.
+        with translation.override(language):
+            roles = {
+                spec.code: Role.objects.create(
+                    workspace=workspace,
+                    name=str(spec.name),
+                    code=spec.code,
+                    description=str(spec.description),
+                    is_admin=spec.is_admin,
+                    is_system=True,
+                    rights=spec.rights(),
+                )
+                for spec in DEFAULT_ROLES
+            }
         admin = User(
             workspace=workspace,
             email=admin_email.strip().lower(),
