@@ -174,3 +174,17 @@ def test_filter_and_sort_on_custom_values(workspace, admin_user):
     assert sorted(u.full_name for u in big) == ["U1", "U2"]
     ordered = qs.exclude(custom={}).annotate(s=custom_fields.sort_expression(score)).order_by("s")
     assert [u.full_name for u in ordered] == ["U0", "U1", "U2"]  # numeric, not text, order
+
+
+@pytest.mark.postgres_only
+def test_custom_value_filters_use_the_gin_index(workspace, admin_user):
+    from django.db import connection
+
+    define(admin_user, workspace, label="Tier", key="tier", field_type="choice", choices=["gold"])
+    UserFactory(workspace=workspace, custom={"tier": "gold"})
+    # The containment the list filter writes, planned on its own: the GIN index serves it.
+    qs = User.objects.across_workspaces().filter(custom_fields.custom_value_q("tier", "gold"))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = qs.explain()
+    assert "platform_user_custom_gin" in plan
