@@ -25,6 +25,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Hosted mode: anyone may sign up and get a workspace of their own. Self-hosted installs
 # (the default) have one workspace, created by `guanxi seed` or `guanxi setup`.
 GUANXI_HOSTED = env.bool("GUANXI_HOSTED", default=False)
+# Where people reach this install; links in e-mails sent by the worker start with it.
+GUANXI_BASE_URL = env.str("GUANXI_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

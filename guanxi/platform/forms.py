@@ -213,3 +213,15 @@ class ProfileForm(ServiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [("", _("Workspace default")), *list(settings.LANGUAGES)]
+
+
+class InviteForm(ServiceForm):
+    email = forms.EmailField(label=_("E-mail"))
+    full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Role"))
+    team = forms.ChoiceField(label=_("Team"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _role_choices(self.workspace)
+        self.fields["team"].choices = _team_choices(self.workspace)

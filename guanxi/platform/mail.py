@@ -29,6 +29,25 @@ def queue_email(
     transaction.on_commit(lambda: send_email(message))
 
 
+def queue_template_email(
+    *, to: list[str], subject_template: str, body_template: str, context: dict, language: str
+) -> None:
+    """Render a message in the recipient's ``language`` now and send it from the worker."""
+    from django.template import loader
+    from django.utils import translation
+
+    with translation.override(language or None):
+        subject = "".join(loader.render_to_string(subject_template, context).splitlines())
+        body = loader.render_to_string(body_template, context)
+    queue_email(subject=subject, body=body, to=to)
+
+
+def absolute_url(path: str) -> str:
+    from django.conf import settings
+
+    return f"{settings.GUANXI_BASE_URL}{path}"
+
+
 def deliver(message: dict) -> None:
     from django.core.mail import EmailMultiAlternatives
 

@@ -15,6 +15,7 @@ from .models import (
     ApiToken,
     AuditEntry,
     CustomField,
+    Invitation,
     Job,
     Role,
     RoleFieldRule,
@@ -153,6 +154,18 @@ def record_history(
         for entry in entries:
             entry.changes = {k: v for k, v in entry.changes.items() if k not in hidden}
     return entries
+
+
+def pending_invitations(*, workspace: Workspace, actor: User) -> QuerySet[Invitation]:
+    from django.utils import timezone
+
+    permissions.require_admin(actor)
+    return (
+        Invitation.objects.in_workspace(workspace)
+        .filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+        .select_related("role", "team", "invited_by")
+        .order_by("-id")
+    )
 
 
 def job_list(*, workspace: Workspace, actor: User) -> QuerySet[Job]:

@@ -14,13 +14,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.common.errors import ApplicationError, Conflict, NotFound
 
-from . import audit, custom_fields, permissions
+from . import audit, custom_fields, mail, permissions
 from .models import (
     Action,
     ApiToken,
@@ -559,7 +560,36 @@ def user_create(
                 fields={"email": [_("Already taken.")]},
             ) from None
         audit.log_create(actor=actor, instance=user)
+        if not password:
+            _queue_welcome(user, workspace=workspace, inviter=actor)
     return user
+
+
+def _queue_welcome(user: User, *, workspace: Workspace, inviter: User) -> None:
+    """Mail a new user the link where they choose their password."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    mail.queue_template_email(
+        to=[user.email],
+        subject_template="platform/email/welcome_subject.txt",
+        body_template="platform/email/welcome_body.txt",
+        context={
+            "user": user,
+            "workspace": workspace,
+            "inviter": inviter,
+            "url": mail.absolute_url(path),
+        },
+        language=user.language or workspace.language,
+    )
 
 
 USER_EDITABLE = {
@@ -739,7 +769,39 @@ def invitation_create(
             object_repr=email,
             changes={"email": [None, email], "role": [None, invitation.role.name]},
         )
+        mail.queue_template_email(
+            to=[email],
+            subject_template="platform/email/invitation_subject.txt",
+            body_template="platform/email/invitation_body.txt",
+            context={
+                "workspace": workspace,
+                "inviter": actor,
+                "invitation": invitation,
+                "url": mail.absolute_url(reverse("invitation_accept", args=[token])),
+            },
+            language=workspace.language,
+        )
     return invitation, token
+
+
+def invitation_revoke(*, actor: User, workspace: Workspace, invitation_id: int) -> None:
+    """Withdraw an invitation that was not accepted yet; its link stops working."""
+    permissions.require_admin(actor)
+    with transaction.atomic():
+        invitation = _get(Invitation, workspace, invitation_id, lock=True)
+        if invitation.accepted_at is not None:
+            raise Conflict(_("This invitation was already accepted."), code="invitation_accepted")
+        invitation.expires_at = timezone.now()
+        invitation.save(update_fields=["expires_at", "updated_at"])
+        audit.log(
+            actor=actor,
+            workspace=workspace,
+            action=AuditAction.DELETE,
+            object_key="platform.invitation",
+            object_id=invitation.pk,
+            object_repr=invitation.email,
+            changes={"email": [invitation.email, None]},
+        )
 
 
 def invitation_accept(*, token: str, full_name: str, password: str) -> User:

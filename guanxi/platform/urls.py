@@ -11,6 +11,10 @@ urlpatterns = [
     path("me/", views.profile, name="profile"),
     path("settings/users/", views.user_list, name="user_list"),
     path("settings/users/new/", views.user_create, name="user_create"),
+    path("settings/users/invite/", views.user_invite, name="user_invite"),
+    path(
+        "settings/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"
+    ),
     path("settings/users/<int:pk>/", views.user_detail, name="user_detail"),
     path("settings/users/<int:pk>/edit/", views.user_edit, name="user_edit"),
     path(

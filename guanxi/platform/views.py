@@ -16,7 +16,7 @@ from guanxi.common.views import page
 
 from . import selectors, services
 from .exports import export_path
-from .forms import ProfileForm, UserForm
+from .forms import InviteForm, ProfileForm, UserForm
 from .list_views import render_list
 from .models import JobState
 
@@ -106,7 +106,12 @@ def profile(request):
 
 @page
 def user_list(request):
-    return render_list(request, "platform.users", extra={"create_url_name": "platform:user_create"})
+    return render_list(
+        request,
+        "platform.users",
+        template="platform/user_list.html",
+        extra={"create_url_name": "platform:user_create"},
+    )
 
 
 @page
@@ -270,6 +275,59 @@ def user_sign_out_everywhere(request, pk: int):
     else:
         messages.success(request, _t("All sessions of this user were ended."))
     return redirect("platform:user_detail", pk=pk)
+
+
+@page
+def user_invite(request):
+    """Invite people by e-mail; they choose their name and password when they accept."""
+    from . import permissions
+
+    permissions.require_admin(request.user)
+    form = InviteForm(request.POST or None, workspace=request.workspace, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.invitation_create(
+                actor=request.user,
+                workspace=request.workspace,
+                email=data["email"],
+                full_name=data.get("full_name", ""),
+                role_id=data["role"],
+                team_id=data.get("team") or None,
+            )
+        except ApplicationError as exc:
+            form.apply_error(exc)
+        else:
+            messages.success(
+                request, _t("Invitation sent to %(email)s.") % {"email": data["email"]}
+            )
+            return redirect("platform:user_invite")
+    return render(
+        request,
+        "platform/user_invite.html",
+        {
+            "form": form,
+            "invitations": selectors.pending_invitations(
+                workspace=request.workspace, actor=request.user
+            ),
+        },
+    )
+
+
+@page
+@require_POST
+def invitation_revoke(request, pk: int):
+    try:
+        services.invitation_revoke(
+            actor=request.user, workspace=request.workspace, invitation_id=pk
+        )
+    except ApplicationError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _t("The invitation was withdrawn."))
+    return redirect("platform:user_invite")
 
 
 # --- exports ---------------------------------------------------------------------------------------
