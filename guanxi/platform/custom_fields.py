@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.common import formatting
 from guanxi.common.errors import ApplicationError
 
 from .models import CustomField, FieldType, User
@@ -258,8 +259,14 @@ def sort_expression(definition: CustomField):
     return text
 
 
-def display(definition: CustomField, value: Any, *, users: dict[int, str] | None = None) -> str:
-    """A value as shown in a list or detail page."""
+def display(
+    definition: CustomField,
+    value: Any,
+    *,
+    users: dict[int, str] | None = None,
+    currency: str = "CNY",
+) -> str:
+    """A value as shown in a list or detail page, in the reader's language."""
     if value is None or value == "":
         return ""
     kind = definition.field_type
@@ -271,4 +278,15 @@ def display(definition: CustomField, value: Any, *, users: dict[int, str] | None
         return str(_("Yes") if value else _("No"))
     if kind == FieldType.USER:
         return (users or {}).get(int(value), str(value))
+    try:
+        if kind == FieldType.MONEY:
+            return formatting.format_money(value, currency)
+        if kind == FieldType.NUMBER:
+            return formatting.format_number(value)
+        if kind == FieldType.DATE:
+            return formatting.format_date(value)
+        if kind == FieldType.DATETIME:
+            return formatting.format_datetime(value)
+    except (ValueError, decimal.InvalidOperation):
+        pass  # a value stored before its field changed type shows as it is
     return str(value)

@@ -155,11 +155,13 @@ class BoundList:
         self.columns_by_key = {c.key: c for c in self.columns}
 
     def _custom_display(self, definition: CustomField):
+        currency = self.workspace.default_currency
+
         def show(row):
             value = (row.custom or {}).get(definition.key)
             if definition.field_type == FieldType.USER and value is not None:
                 return custom_fields.display(definition, value, users=self.user_names())
-            return custom_fields.display(definition, value)
+            return custom_fields.display(definition, value, currency=currency)
 
         return show
 
