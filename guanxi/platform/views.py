@@ -168,8 +168,13 @@ def _custom_display(request, object_key, values):
         users = dict(
             User.objects.filter(workspace=request.workspace).values_list("id", "full_name")
         )
+    currency = request.workspace.default_currency
     return [
-        (d.label, custom_fields.display(d, (values or {}).get(d.key), users=users)) for d in defs
+        (
+            d.label,
+            custom_fields.display(d, (values or {}).get(d.key), users=users, currency=currency),
+        )
+        for d in defs
     ]
 
 
