@@ -186,3 +186,19 @@ def test_rep_sees_list_without_bulk_or_export(client, workspace):
 
 def test_other_workspace_user_detail_is_404(admin_client, other_admin):
     assert admin_client.get(f"/settings/users/{other_admin.pk}/").status_code == 404
+
+
+def test_money_is_shown_in_the_readers_language(admin_client, workspace, admin_user):
+    services.custom_field_create(
+        actor=admin_user,
+        workspace=workspace,
+        object_key="platform.user",
+        label="Quota",
+        key="quota",
+        field_type="money",
+    )
+    UserFactory(workspace=workspace, custom={"quota": "1234.50"})
+    content = admin_client.get(
+        URL + "?cols=full_name,custom.quota", headers={"Accept-Language": "zh-CN"}
+    ).content.decode()
+    assert "¥1,234.50" in content
