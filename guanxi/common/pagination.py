@@ -168,9 +168,7 @@ def paginate(
         if key == "pk":
             queryset = queryset.filter(pk__lt=pk) if descending else queryset.filter(pk__gt=pk)
         else:
-            queryset = queryset.filter(
-                _after(key, value, pk, descending, _nullable(queryset, key))
-            )
+            queryset = queryset.filter(_after(key, value, pk, descending, _nullable(queryset, key)))
     rows = list(queryset[: limit + 1])
     next_cursor = None
     if len(rows) > limit:

@@ -353,3 +353,29 @@ class TokenCreateIn(Schema):
 
 class TokenFilters(Schema):
     all_users: bool = Field(False, description="Every user's tokens (administrators only).")
+
+
+# --- sharing ------------------------------------------------------------------------------------
+
+
+class ShareOut(Schema):
+    id: int
+    object_key: str
+    object_id: int
+    user: UserRef | None = Field(..., description="Set when shared with one user.")
+    team: TeamRef | None = Field(..., description="Set when shared with a team.")
+    can_edit: bool
+    created_at: dt.datetime
+
+
+class ShareCreateIn(Schema):
+    object_key: ObjectKey = Field(..., description="A business object that has owners.")
+    object_id: Id
+    user_id: Id | None = Field(None, description="Share with this user (or give team_id).")
+    team_id: Id | None = Field(None, description="Share with this team (or give user_id).")
+    can_edit: bool = False
+
+
+class ShareFilters(Schema):
+    object_key: ObjectKey
+    object_id: Id

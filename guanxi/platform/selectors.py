@@ -8,6 +8,7 @@ import datetime as dt
 from django.db.models import Q, QuerySet
 
 from guanxi.common.errors import NotFound
+from guanxi.common.pagination import MAX_ID
 
 from . import permissions, registry
 from .models import (
@@ -17,6 +18,7 @@ from .models import (
     CustomField,
     Invitation,
     Job,
+    RecordShare,
     Role,
     RoleFieldRule,
     SavedView,
@@ -171,6 +173,33 @@ def pending_invitations(*, workspace: Workspace, actor: User) -> QuerySet[Invita
 def job_list(*, workspace: Workspace, actor: User) -> QuerySet[Job]:
     qs = Job.objects.in_workspace(workspace).select_related("owner")
     return permissions.visible(qs, actor=actor, object_key="platform.job").order_by("-id")
+
+
+def record_shares(
+    *, workspace: Workspace, actor: User, object_key: str, object_id
+) -> QuerySet[RecordShare]:
+    """Who one record is shared with, oldest share first. Only someone who can see the
+    record may ask; to anyone else it is not there."""
+    obj = registry.find(object_key)
+    if obj is None:
+        raise NotFound()
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    if not 0 < object_id <= MAX_ID:
+        raise NotFound()
+    record_qs = permissions.visible(
+        obj.model.objects.filter(workspace=workspace), actor=actor, object_key=object_key
+    )
+    if not record_qs.filter(pk=object_id).exists():
+        raise NotFound()
+    return (
+        RecordShare.objects.in_workspace(workspace)
+        .filter(object_key=object_key, object_id=object_id)
+        .select_related("user", "team")
+        .order_by("pk")
+    )
 
 
 def api_token_list(

@@ -890,6 +890,36 @@ def record_share(
     return share
 
 
+def record_unshare(*, actor: User, workspace: Workspace, share_id: int) -> None:
+    """Withdraw one share. The actor must be able to update the record and see it."""
+    from . import registry
+
+    share = _get(RecordShare, workspace, share_id)
+    obj = registry.find(share.object_key)
+    if obj is None:
+        raise NotFound()
+    permissions.require(actor, share.object_key, Action.UPDATE)
+    with transaction.atomic():
+        share = _get(RecordShare, workspace, share_id, lock=True)
+        visible = permissions.visible(
+            obj.model.objects.filter(workspace=workspace), actor=actor, object_key=obj.key
+        )
+        record = visible.filter(pk=share.object_id).first()
+        if record is None:
+            raise NotFound()
+        shared_with = str(share.user or share.team)
+        share.delete()
+        audit.log(
+            actor=actor,
+            workspace=workspace,
+            action=AuditAction.SHARE,
+            object_key=obj.key,
+            object_id=record.pk,
+            object_repr=str(record),
+            changes={"shared_with": [shared_with, None]},
+        )
+
+
 # --- custom fields -------------------------------------------------------------------------------
 
 

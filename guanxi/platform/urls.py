@@ -24,5 +24,6 @@ urlpatterns = [
     ),
     path("exports/<int:job_id>/", views.export_download, name="export_download"),
     path("", include("guanxi.platform.job_urls")),
+    path("", include("guanxi.platform.share_urls")),
     path("settings/", include("guanxi.platform.admin_urls")),
 ]

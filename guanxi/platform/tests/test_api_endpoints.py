@@ -1,5 +1,5 @@
 """Every endpoint, listed once: another workspace's ids are "not found" (never "forbidden"),
-and administration refuses a sales rep with a reason.
+and administration (or a right the role lacks) refuses a sales rep with a reason.
 
 A new endpoint goes into ENDPOINTS; ``test_every_operation_is_listed`` fails until it does.
 """
@@ -14,7 +14,7 @@ import pytest
 
 from guanxi.platform import services
 from guanxi.platform.api import router as platform_router
-from guanxi.platform.models import AuditEntry, CustomField, Job, Role, Team, User
+from guanxi.platform.models import AuditEntry, CustomField, Job, RecordShare, Role, Team, User
 from guanxi.platform.tests.factories import TeamFactory, UserFactory
 from guanxi.platform.tests.test_api_support import (  # noqa: F401  (fixtures)
     ApiClient,
@@ -31,16 +31,18 @@ pytestmark = pytest.mark.django_db
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    # Placeholders: {user} {team} {role} {field} {job} {token}, filled per workspace.
+    # Placeholders: {user} {team} {role} {field} {job} {token} {share}, filled per workspace.
     path: str
     body: dict[str, Any] | None = None
     # Only administrators may call it (a sales rep gets 403 with the reason).
     admin_only: bool = False
     params: dict[str, Any] = field(default_factory=dict)
+    # Needs a right on the record a sales rep's role lacks (403 naming their role).
+    needs_right: bool = False
 
     @property
     def has_id(self) -> bool:
-        return "{" in self.path
+        return "{" in self.path or any("{" in str(v) for v in self.params.values())
 
     def __str__(self) -> str:
         extra = "?" + "&".join(f"{k}={v}" for k, v in self.params.items()) if self.params else ""
@@ -98,6 +100,14 @@ ENDPOINTS = [
     Endpoint("POST", "/tokens", {"name": "for someone", "user_id": "{user}"}, admin_only=True),
     Endpoint("POST", "/tokens", {"name": "mine"}),
     Endpoint("DELETE", "/tokens/{token}", admin_only=True),
+    Endpoint("GET", "/shares", params={"object_key": "platform.job", "object_id": "{job}"}),
+    Endpoint(
+        "POST",
+        "/shares",
+        {"object_key": "platform.job", "object_id": "{job}", "team_id": "{team}"},
+        needs_right=True,
+    ),
+    Endpoint("DELETE", "/shares/{share}", needs_right=True),
 ]
 
 
@@ -117,6 +127,13 @@ def _records(admin: User, other: User) -> dict[str, int]:
     token, _secret = services.api_token_create(
         actor=admin, workspace=workspace, name="spare", scopes=["read"]
     )
+    share = services.record_share(
+        actor=admin,
+        workspace=workspace,
+        object_key="platform.job",
+        object_id=job.pk,
+        user_id=admin.pk,
+    )
     # Give the records a history, as the services would have.
     services.team_update(actor=admin, workspace=workspace, team_id=team.pk, name="Spare team")
     services.user_update(actor=admin, workspace=workspace, user_id=admin.pk, phone="13800138000")
@@ -128,6 +145,7 @@ def _records(admin: User, other: User) -> dict[str, int]:
         "field": definition.pk,
         "job": job.pk,
         "token": token.pk,
+        "share": share.pk,
     }
 
 
@@ -145,7 +163,7 @@ def _fill(value: Any, ids: dict[str, int]) -> Any:
 def _call(client: ApiClient, endpoint: Endpoint, ids: dict[str, int]):
     path = _fill(endpoint.path, ids)
     if endpoint.params:
-        return client.request(endpoint.method, path, **endpoint.params)
+        return client.request(endpoint.method, path, **_fill(endpoint.params, ids))
     body = _fill(endpoint.body, ids) if endpoint.body is not None else None
     if endpoint.method in {"POST", "PUT", "PATCH"} and body is None:
         body = {}
@@ -162,6 +180,11 @@ def _snapshot(workspace) -> tuple:
         sorted(Team.objects.in_workspace(workspace).values_list("pk", "name")),
         sorted(Role.objects.in_workspace(workspace).values_list("pk", "name", "description")),
         sorted(CustomField.objects.in_workspace(workspace).values_list("pk", "label")),
+        sorted(
+            RecordShare.objects.in_workspace(workspace).values_list(
+                "pk", "object_key", "object_id", "user", "team", "can_edit"
+            )
+        ),
     )
 
 
@@ -207,9 +230,9 @@ def test_a_sales_rep_may_not_administer(endpoint, admin_user, sales_rep, rep_api
     ).exists()
 
 
-@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if not e.admin_only], ids=str)
-def test_a_sales_rep_may_call_the_rest(endpoint, admin_user, sales_rep, rep_api):
-    """The other operations answer a sales rep without a server error, within their rights."""
+def _rep_ids(admin_user, sales_rep) -> dict[str, int]:
+    """Records in the sales rep's workspace that they may see: their own user and job, a
+    team, their role, a custom field, and a share of their job."""
     ids = {
         "user": sales_rep.pk,
         "team": TeamFactory(workspace=admin_user.workspace).pk,
@@ -234,5 +257,34 @@ def test_a_sales_rep_may_call_the_rest(endpoint, admin_user, sales_rep, rep_api)
     ids["job"] = Job.objects.create(
         workspace=admin_user.workspace, owner=sales_rep, kind="export", idempotency_key="y"
     ).pk
-    response = _call(rep_api, endpoint, ids)
+    ids["share"] = services.record_share(
+        actor=admin_user,
+        workspace=admin_user.workspace,
+        object_key="platform.job",
+        object_id=ids["job"],
+        user_id=admin_user.pk,
+    ).pk
+    return ids
+
+
+@pytest.mark.parametrize(
+    "endpoint", [e for e in ENDPOINTS if not e.admin_only and not e.needs_right], ids=str
+)
+def test_a_sales_rep_may_call_the_rest(endpoint, admin_user, sales_rep, rep_api):
+    """The other operations answer a sales rep without a server error, within their rights."""
+    response = _call(rep_api, endpoint, _rep_ids(admin_user, sales_rep))
     assert response.status_code in {200, 201, 204}, response.content
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.needs_right], ids=str)
+def test_a_sales_rep_lacks_the_right(endpoint, admin_user, sales_rep, rep_api):
+    """On records they can see (their own), a right their role lacks is a 403 naming it."""
+    ids = _rep_ids(admin_user, sales_rep)
+    before = _snapshot(admin_user.workspace)
+    response = _call(rep_api, endpoint, ids)
+    error = assert_error(response, 403, "permission_denied")
+    assert sales_rep.role.name in error["message"]
+    assert _snapshot(admin_user.workspace) == before
+    assert AuditEntry.objects.filter(
+        workspace=admin_user.workspace, actor=sales_rep, action="permission_denied"
+    ).exists()
