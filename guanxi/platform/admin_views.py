@@ -40,17 +40,30 @@ def _reraise_access(exc: ApplicationError) -> None:
         raise exc
 
 
-def _confirm(request, *, title: str, question: str, action_url: str, cancel_url: str):
-    return render(
-        request,
-        "platform/admin/confirm_delete.html",
-        {
-            "title": title,
-            "question": question,
-            "action_url": action_url,
-            "cancel_url": cancel_url,
-        },
-    )
+def _delete_page(
+    request, *, name: str, question: str, delete, back_url: str, list_url: str, done: str
+):
+    """GET asks (a page, for browsers without JavaScript); POST deletes through the
+    service and goes to the list, or back with the service's reason."""
+    if request.method != "POST":
+        return render(
+            request,
+            "platform/admin/confirm_delete.html",
+            {
+                "title": _t("Delete %(name)s") % {"name": name},
+                "question": question,
+                "action_url": request.path,
+                "cancel_url": back_url,
+            },
+        )
+    try:
+        delete()
+    except ApplicationError as exc:
+        _reraise_access(exc)
+        messages.error(request, str(exc.message))
+        return redirect(back_url)
+    messages.success(request, done)
+    return redirect(list_url)
 
 
 # --- teams -----------------------------------------------------------------------------------------
@@ -177,22 +190,17 @@ def team_edit(request, pk: int):
 def team_delete(request, pk: int):
     permissions.require_admin(request.user)
     team = selectors.team_get(workspace=request.workspace, actor=request.user, team_id=pk)
-    if request.method != "POST":
-        return _confirm(
-            request,
-            title=_t("Delete %(name)s") % {"name": team.name},
-            question=_t("Delete the team %(name)s? This cannot be undone.") % {"name": team.name},
-            action_url=reverse("platform:team_delete", args=[pk]),
-            cancel_url=reverse("platform:team_detail", args=[pk]),
-        )
-    try:
-        services.team_delete(actor=request.user, workspace=request.workspace, team_id=pk)
-    except ApplicationError as exc:
-        _reraise_access(exc)
-        messages.error(request, str(exc.message))
-        return redirect("platform:team_detail", pk=pk)
-    messages.success(request, _t("Team %(name)s was deleted.") % {"name": team.name})
-    return redirect("platform:team_list")
+    return _delete_page(
+        request,
+        name=team.name,
+        question=_t("Delete the team %(name)s? This cannot be undone.") % {"name": team.name},
+        delete=lambda: services.team_delete(
+            actor=request.user, workspace=request.workspace, team_id=pk
+        ),
+        back_url=reverse("platform:team_detail", args=[pk]),
+        list_url=reverse("platform:team_list"),
+        done=_t("Team %(name)s was deleted.") % {"name": team.name},
+    )
 
 
 # --- roles -----------------------------------------------------------------------------------------
@@ -310,22 +318,17 @@ def role_detail(request, pk: int):
 def role_delete(request, pk: int):
     permissions.require_admin(request.user)
     role = selectors.role_get(workspace=request.workspace, actor=request.user, role_id=pk)
-    if request.method != "POST":
-        return _confirm(
-            request,
-            title=_t("Delete %(name)s") % {"name": role.name},
-            question=_t("Delete the role %(name)s? This cannot be undone.") % {"name": role.name},
-            action_url=reverse("platform:role_delete", args=[pk]),
-            cancel_url=reverse("platform:role_detail", args=[pk]),
-        )
-    try:
-        services.role_delete(actor=request.user, workspace=request.workspace, role_id=pk)
-    except ApplicationError as exc:
-        _reraise_access(exc)
-        messages.error(request, str(exc.message))
-        return redirect("platform:role_detail", pk=pk)
-    messages.success(request, _t("Role %(name)s was deleted.") % {"name": role.name})
-    return redirect("platform:role_list")
+    return _delete_page(
+        request,
+        name=role.name,
+        question=_t("Delete the role %(name)s? This cannot be undone.") % {"name": role.name},
+        delete=lambda: services.role_delete(
+            actor=request.user, workspace=request.workspace, role_id=pk
+        ),
+        back_url=reverse("platform:role_detail", args=[pk]),
+        list_url=reverse("platform:role_list"),
+        done=_t("Role %(name)s was deleted.") % {"name": role.name},
+    )
 
 
 # --- custom fields ---------------------------------------------------------------------------------
@@ -452,26 +455,21 @@ def custom_field_delete(request, pk: int):
     definition = selectors.custom_field_get(
         workspace=request.workspace, actor=request.user, field_id=pk
     )
-    if request.method != "POST":
-        return _confirm(
-            request,
-            title=_t("Delete %(name)s") % {"name": definition.label},
-            question=_t(
-                "Delete the field %(name)s? Its stored values are no longer shown; creating a "
-                "field with the same key brings them back."
-            )
-            % {"name": definition.label},
-            action_url=reverse("platform:custom_field_delete", args=[pk]),
-            cancel_url=reverse("platform:custom_field_edit", args=[pk]),
+    return _delete_page(
+        request,
+        name=definition.label,
+        question=_t(
+            "Delete the field %(name)s? Its stored values are no longer shown; creating a "
+            "field with the same key brings them back."
         )
-    try:
-        services.custom_field_delete(actor=request.user, workspace=request.workspace, field_id=pk)
-    except ApplicationError as exc:
-        _reraise_access(exc)
-        messages.error(request, str(exc.message))
-        return redirect("platform:custom_field_edit", pk=pk)
-    messages.success(request, _t("Field %(label)s was deleted.") % {"label": definition.label})
-    return redirect("platform:custom_field_list")
+        % {"name": definition.label},
+        delete=lambda: services.custom_field_delete(
+            actor=request.user, workspace=request.workspace, field_id=pk
+        ),
+        back_url=reverse("platform:custom_field_edit", args=[pk]),
+        list_url=reverse("platform:custom_field_list"),
+        done=_t("Field %(label)s was deleted.") % {"label": definition.label},
+    )
 
 
 @page
