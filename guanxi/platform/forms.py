@@ -119,6 +119,10 @@ class ServiceForm(forms.Form):
         }
 
     def apply_error(self, exc: ApplicationError) -> None:
+        """Show a service's error on the form. Denials and unknown records are not form
+        errors: they keep their own pages (403 with the reason, 404)."""
+        if exc.status in (403, 404):
+            raise exc
         placed = False
         for field, msgs in exc.fields.items():
             name = field.replace("custom.", "custom__") if field.startswith("custom.") else field
