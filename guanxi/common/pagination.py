@@ -124,12 +124,16 @@ def clamp_limit(limit: int | None, max_limit: int = MAX_LIMIT) -> int:
 
 
 def _after(key: str, value: Any, pk: Any, descending: bool, nullable: bool) -> Q:
+    """Rows after (``value``, ``pk``) in the order (key, pk), both in one direction."""
+    beyond = "lt" if descending else "gt"
+    later_tie = Q(**{f"pk__{beyond}": pk})
     if value is None:
         # Nulls come last: after a null only later nulls follow.
-        return Q(**{f"{key}__isnull": True}) & Q(pk__gt=pk)
-    beyond = "lt" if descending else "gt"
-    after = Q(**{f"{key}__{beyond}": value}) | (Q(**{key: value}) & Q(pk__gt=pk))
-    # Without the null branch the planner keeps to the (workspace, key, id) index.
+        return Q(**{f"{key}__isnull": True}) & later_tie
+    # "key >= value AND (key > value OR id beyond)": the first term is a range the
+    # (workspace, key, id) index seeks to, so a deep page costs what the first one does.
+    at_or_beyond = "lte" if descending else "gte"
+    after = Q(**{f"{key}__{at_or_beyond}": value}) & (Q(**{f"{key}__{beyond}": value}) | later_tie)
     return after | Q(**{f"{key}__isnull": True}) if nullable else after
 
 
@@ -156,19 +160,26 @@ def paginate(
     ``max_limit`` is for internal batch readers (exports); user input keeps the default.
     """
     limit = clamp_limit(limit, max_limit)
-    order = F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True)
-    queryset = (
-        queryset.order_by(order, "pk")
-        if key != "pk"
-        else queryset.order_by("-pk" if descending else "pk")
-    )
+    pk_order = "-pk" if descending else "pk"
+    if key == "pk":
+        queryset = queryset.order_by(pk_order)
+    else:
+        # One direction for key and id, and NULLS LAST only where NULLs can be: then an
+        # index on (workspace, key, id) serves the order as it is, with no sort step.
+        nullable = _nullable(queryset, key)
+        column = (
+            F(key).desc(nulls_last=nullable or None)
+            if descending
+            else F(key).asc(nulls_last=nullable or None)
+        )
+        queryset = queryset.order_by(column, pk_order)
     if cursor:
         value, pk = decode_cursor(cursor)
         _check_cursor(queryset, key, value, pk)
         if key == "pk":
             queryset = queryset.filter(pk__lt=pk) if descending else queryset.filter(pk__gt=pk)
         else:
-            queryset = queryset.filter(_after(key, value, pk, descending, _nullable(queryset, key)))
+            queryset = queryset.filter(_after(key, value, pk, descending, nullable))
     rows = list(queryset[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
