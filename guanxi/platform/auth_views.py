@@ -33,7 +33,6 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -54,16 +53,13 @@ from .auth_forms import (
     apply_application_error,
 )
 from .models import AuditAction, Invitation, User
+from .services.security import check_code
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # A password-verified user waiting for the TOTP step: {"user_id", "backend", "next", "at", "failures"}.
 PENDING_SESSION_KEY = "guanxi_pending_sign_in"
 PENDING_MAX_AGE = 5 * 60
 PENDING_MAX_FAILURES = 5
-
-
-WRONG_CODE = gettext_lazy("This code is not correct or has expired.")
-THROTTLED = gettext_lazy("Too many wrong codes in a row. Wait a few seconds and try again.")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -91,9 +87,7 @@ def _redirect_after_sign_in(next_url: str) -> HttpResponse:
 
 
 def _confirmed_device(user: User | None) -> TOTPDevice | None:
-    if user is None:
-        return None
-    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    return None if user is None else services.two_factor_device(actor=user)
 
 
 def _complete_sign_in(
@@ -227,24 +221,24 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         # django-otp makes a device wait longer after each wrong code; a code sent while
         # it waits is not checked at all.
-        allowed, _details = device.verify_is_allowed()
-        if not allowed:
-            form.add_error("code", THROTTLED)
-        elif device.verify_token(form.cleaned_data["code"]):
+        try:
+            check_code(device, form.cleaned_data["code"])
+        except ApplicationError as exc:
+            if exc.code == "otp_wrong":
+                # A wrong code counts towards the same e-mail+IP lockout as a wrong password.
+                user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+                _audit_failed_sign_in(request, user.email, reason="two_factor")
+                pending["failures"] = int(pending.get("failures", 0)) + 1
+                if pending["failures"] >= PENDING_MAX_FAILURES:
+                    request.session.pop(PENDING_SESSION_KEY, None)
+                    messages.error(request, _("Too many wrong codes. Please sign in again."))
+                    return redirect("login")
+                request.session[PENDING_SESSION_KEY] = pending
+            form.add_error("code", exc.message)
+        else:
             request.session.pop(PENDING_SESSION_KEY, None)
             _complete_sign_in(request, user, backend=pending["backend"], device=device)
             return _redirect_after_sign_in(_safe_next(request, pending.get("next")))
-        else:
-            # A wrong code counts towards the same e-mail+IP lockout as a wrong password.
-            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-            _audit_failed_sign_in(request, user.email, reason="two_factor")
-            pending["failures"] = int(pending.get("failures", 0)) + 1
-            if pending["failures"] >= PENDING_MAX_FAILURES:
-                request.session.pop(PENDING_SESSION_KEY, None)
-                messages.error(request, _("Too many wrong codes. Please sign in again."))
-                return redirect("login")
-            request.session[PENDING_SESSION_KEY] = pending
-            form.add_error("code", WRONG_CODE)
     return render(request, "platform/auth/two_factor_verify.html", {"form": form})
 
 
@@ -321,20 +315,6 @@ def _qr_svg(text: str) -> str:
     return svg.replace("<svg ", '<svg class="qr" role="img" ', 1)
 
 
-@transaction.atomic
-def _two_factor_confirm(request: HttpRequest, device: TOTPDevice) -> None:
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
-    _audit_security(request, request.user, {"two_factor": ["off", "on"]})
-
-
-@transaction.atomic
-def _two_factor_remove(request: HttpRequest) -> None:
-    TOTPDevice.objects.filter(user=request.user).delete()
-    _audit_security(request, request.user, {"two_factor": ["on", "off"]})
-
-
 @sensitive_post_parameters("code")
 @login_required
 @never_cache
@@ -346,21 +326,22 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             "platform/auth/two_factor_setup.html",
             {"enabled": True, "disable_form": CurrentPasswordForm()},
         )
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="guanxi", confirmed=False)
+    device = services.two_factor_start(actor=user)
     form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        allowed, _details = device.verify_is_allowed()
-        if not allowed:
-            form.add_error("code", THROTTLED)
-        elif device.verify_token(form.cleaned_data["code"]):
-            _two_factor_confirm(request, device)
+        try:
+            device = services.two_factor_confirm(
+                actor=user,
+                workspace=request.workspace,
+                code=form.cleaned_data["code"],
+                ip_address=client_ip(request),
+            )
+        except ApplicationError as exc:
+            form.add_error("code", exc.message)
+        else:
             django_otp.login(request, device)
             messages.success(request, _("Two-step sign-in is on."))
             return redirect("account_security")
-        else:
-            form.add_error("code", WRONG_CODE)
     secret = base64.b32encode(device.bin_key).decode("ascii")
     return render(
         request,
@@ -380,12 +361,19 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 @login_required
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
     form = CurrentPasswordForm(request.POST)
-    if form.is_valid() and request.user.check_password(form.cleaned_data["password"]):
-        _two_factor_remove(request)
-        messages.success(request, _("Two-step sign-in is off."))
-        return redirect("account_security")
     if form.is_valid():
-        form.add_error("password", _("Your current password is not correct."))
+        try:
+            services.two_factor_disable(
+                actor=request.user,
+                workspace=request.workspace,
+                password=form.cleaned_data["password"],
+                ip_address=client_ip(request),
+            )
+        except ApplicationError as exc:
+            form.add_error("password", exc.message)
+        else:
+            messages.success(request, _("Two-step sign-in is off."))
+            return redirect("account_security")
     return render(
         request,
         "platform/auth/two_factor_setup.html",

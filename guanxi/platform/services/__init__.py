@@ -7,6 +7,12 @@ from .fields import custom_field_create, custom_field_delete, custom_field_move,
 from .invitations import invitation_accept, invitation_create, invitation_revoke
 from .roles import role_create, role_delete, role_set_field_rule, role_update
 from .saved_views import saved_view_delete, saved_view_save
+from .security import (
+    two_factor_confirm,
+    two_factor_device,
+    two_factor_disable,
+    two_factor_start,
+)
 from .sharing import record_share, record_unshare
 from .teams import team_create, team_delete, team_update
 from .tokens import TOKEN_SCOPES, api_token_create, api_token_revoke
@@ -44,6 +50,10 @@ __all__ = [
     "team_create",
     "team_delete",
     "team_update",
+    "two_factor_confirm",
+    "two_factor_device",
+    "two_factor_disable",
+    "two_factor_start",
     "user_change_password",
     "user_create",
     "user_sign_out_everywhere",

@@ -271,3 +271,30 @@ def test_bad_input_is_a_field_error_and_changes_nothing(workspace, admin_user, c
         call(admin_user, workspace)
     assert field in info.value.fields
     assert AuditEntry.objects.filter(workspace=workspace).count() == before
+
+
+def test_two_factor_on_and_off(workspace, admin_user):
+    from django_otp.oath import totp
+
+    device = services.two_factor_start(actor=admin_user)
+    assert services.two_factor_start(actor=admin_user) == device  # the same secret until confirmed
+    with pytest.raises(ApplicationError) as info:
+        services.two_factor_confirm(actor=admin_user, workspace=workspace, code="000000")
+    assert "code" in info.value.fields and services.two_factor_device(actor=admin_user) is None
+    device.refresh_from_db()
+    device.throttle_reset()  # a wrong code makes the next try wait a moment
+    code = f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}"
+    services.two_factor_confirm(actor=admin_user, workspace=workspace, code=code)
+    assert services.two_factor_device(actor=admin_user) == device
+    with pytest.raises(ApplicationError):
+        services.two_factor_disable(actor=admin_user, workspace=workspace, password="wrong")
+    from guanxi.platform.tests.factories import TEST_PASSWORD
+
+    services.two_factor_disable(actor=admin_user, workspace=workspace, password=TEST_PASSWORD)
+    assert services.two_factor_device(actor=admin_user) is None
+    changes = list(
+        AuditEntry.objects.filter(workspace=workspace, action="security").values_list(
+            "changes", flat=True
+        )
+    )
+    assert changes == [{"two_factor": ["off", "on"]}, {"two_factor": ["on", "off"]}]
