@@ -293,8 +293,8 @@ def test_two_factor_on_and_off(workspace, admin_user):
     services.two_factor_disable(actor=admin_user, workspace=workspace, password=TEST_PASSWORD)
     assert services.two_factor_device(actor=admin_user) is None
     changes = list(
-        AuditEntry.objects.filter(workspace=workspace, action="security").values_list(
-            "changes", flat=True
-        )
+        AuditEntry.objects.filter(workspace=workspace, action="security")
+        .order_by("id")
+        .values_list("changes", flat=True)
     )
     assert changes == [{"two_factor": ["off", "on"]}, {"two_factor": ["on", "off"]}]
