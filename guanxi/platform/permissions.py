@@ -112,6 +112,14 @@ def check_writable(user: User, object_key: str, changed: set[str]) -> None:
         )
 
 
+def check_changes_writable(user: User, object_key: str, changes: dict) -> None:
+    """``check_writable`` for a service's keyword changes (``team_id`` names the field
+    ``team``; ``custom`` holds ``custom.<key>`` fields)."""
+    fields = {name.removesuffix("_id") for name in changes if name != "custom"}
+    fields |= {f"custom.{key}" for key in (changes.get("custom") or {})}
+    check_writable(user, object_key, fields)
+
+
 def redact(user: User, object_key: str, data: dict) -> dict:
     """Drop the fields hidden from the actor's role (custom fields are ``custom.<key>``)."""
     hidden = hidden_fields(user, object_key)

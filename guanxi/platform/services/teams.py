@@ -63,9 +63,7 @@ def team_create(
 def team_update(*, actor: User, workspace: Workspace, team_id: int, **changes: Any) -> Team:
     """Change a team's name, kind, parent, manager or custom fields."""
     permissions.require_admin(actor)
-    field_keys = {k.removesuffix("_id") for k in changes if k != "custom"}
-    field_keys |= {f"custom.{k}" for k in (changes.get("custom") or {})}
-    permissions.check_writable(actor, "platform.team", field_keys)
+    permissions.check_changes_writable(actor, "platform.team", changes)
     with transaction.atomic():
         team = _get(Team, workspace, team_id, lock=True)
         before = audit.snapshot(team)

@@ -146,9 +146,7 @@ def user_update(*, actor: User, workspace: Workspace, user_id: int, **changes: A
         raise ApplicationError(
             _("These fields cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))}
         )
-    field_keys = {k.removesuffix("_id") for k in changes if k != "custom"}
-    field_keys |= {f"custom.{k}" for k in (changes.get("custom") or {})}
-    permissions.check_writable(actor, "platform.user", field_keys)
+    permissions.check_changes_writable(actor, "platform.user", changes)
     with transaction.atomic():
         user = _get(User, workspace, user_id, lock=True)
         before = audit.snapshot(user)
