@@ -42,7 +42,7 @@ class RoleForm(ServiceForm):
 
     def __init__(self, *args, rights: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.objects = registry.all_objects()
+        self.objects = [obj for obj in registry.all_objects() if obj.grantable]
         rights = rights or {}
         for obj in self.objects:
             grant = rights.get(obj.key) or {}

@@ -517,13 +517,11 @@ def custom_field_toggle(request, pk: int):
 
 @page
 def audit_list(request):
-    permissions.require_admin(request.user)
     return render_list(request, admin_lists.AUDIT.key)
 
 
 @page
 def audit_detail(request, pk: int):
-    permissions.require_admin(request.user)
     entry = (
         selectors.audit_list(workspace=request.workspace, actor=request.user).filter(pk=pk).first()
     )

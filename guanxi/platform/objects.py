@@ -70,6 +70,7 @@ registry.register(
         model=Role,
         label=_("role"),
         label_plural=_("roles"),
+        grantable=False,
         fields=(
             registry.FieldSpec("name", _("name"), restrictable=False),
             registry.FieldSpec("code", _("code"), restrictable=False),
@@ -86,6 +87,7 @@ registry.register(
         model=CustomField,
         label=_("custom field"),
         label_plural=_("custom fields"),
+        grantable=False,
         fields=tuple(
             registry.FieldSpec(name, label, restrictable=False)
             for name, label in (

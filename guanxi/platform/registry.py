@@ -30,6 +30,8 @@ class BusinessObject:
     label_plural: str | Promise
     fields: tuple[FieldSpec, ...] = ()
     supports_custom_fields: bool = False
+    # Roles may grant rights on it; otherwise only administrators manage it.
+    grantable: bool = True
     # Name of the owner foreign key when record visibility applies to this object.
     owner_field: str | None = None
     # (workspace, actor, term) -> list of (label, url) for the global search box.

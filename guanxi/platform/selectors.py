@@ -107,8 +107,9 @@ def audit_list(
     until: dt.datetime | None = None,
     text: str | None = None,
 ) -> QuerySet[AuditEntry]:
-    """The workspace's whole audit log, for administrators, newest first."""
-    permissions.require_admin(actor)
+    """The workspace's whole audit log, newest first, for roles with read on it
+    (administrators, or for example an auditor's role)."""
+    permissions.require(actor, "platform.audit", Action.READ)
     qs = AuditEntry.objects.filter(workspace=workspace).select_related("actor")
     if actor_id:
         qs = qs.filter(actor_id=actor_id)

@@ -40,7 +40,8 @@ def _clean_rights(rights: dict | None) -> dict:
         if not isinstance(grant, dict) or not isinstance(grant.get("actions", []), list):
             errors[f"rights.{key}"] = [_("Not valid.")]
             continue
-        if registry.find(key) is None:
+        obj = registry.find(key)
+        if obj is None or not obj.grantable:
             errors[f"rights.{key}"] = [_("Unknown object.")]
             continue
         actions = list(grant.get("actions", []))

@@ -90,7 +90,7 @@ ENDPOINTS = [
     Endpoint("DELETE", "/custom-fields/{field}", admin_only=True),
     Endpoint("GET", "/objects"),
     Endpoint("GET", "/objects/platform.user/schema"),
-    Endpoint("GET", "/audit", admin_only=True),
+    Endpoint("GET", "/audit", needs_right=True),
     Endpoint("GET", "/audit/platform.user/{user}"),
     Endpoint("GET", "/audit/platform.team/{team}"),
     Endpoint("GET", "/jobs"),
