@@ -202,3 +202,9 @@ def test_money_is_shown_in_the_readers_language(admin_client, workspace, admin_u
         URL + "?cols=full_name,custom.quota", headers={"Accept-Language": "zh-CN"}
     ).content.decode()
     assert "¥1,234.50" in content
+
+
+def test_count_only_when_asked(admin_client, workspace):
+    UserFactory.create_batch(3, workspace=workspace)
+    assert "4 in all" in admin_client.get(URL + "?count=1").content.decode()
+    assert "in all" not in admin_client.get(URL).content.decode()
