@@ -58,13 +58,15 @@ class ServiceForm(forms.Form):
     ``setup`` for the object named by ``object_key``."""
 
     object_key: str = ""
+    with_custom_fields: bool = True
 
     def __init__(self, *args, workspace, actor: User, custom: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.workspace, self.actor = workspace, actor
         self.custom_keys: list[str] = []
         if self.object_key:
-            self._add_custom_fields(custom or {})
+            if self.with_custom_fields:
+                self._add_custom_fields(custom or {})
             self._apply_field_rules()
 
     def _add_custom_fields(self, current: dict) -> None:
@@ -204,6 +206,11 @@ class TeamForm(ServiceForm):
 
 
 class ProfileForm(ServiceForm):
+    """A user's own details and preferences; the role's field rules apply here too."""
+
+    object_key = "platform.user"
+    with_custom_fields = False
+
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
     language = forms.ChoiceField(label=_("Language"), required=False)

@@ -208,3 +208,23 @@ def test_count_only_when_asked(admin_client, workspace):
     UserFactory.create_batch(3, workspace=workspace)
     assert "4 in all" in admin_client.get(URL + "?count=1").content.decode()
     assert "in all" not in admin_client.get(URL).content.decode()
+
+
+def test_profile_respects_a_read_only_phone(client, workspace, admin_user):
+    rep = UserFactory(workspace=workspace, role_code="sales_rep", phone="13800138000")
+    services.role_set_field_rule(
+        actor=admin_user,
+        workspace=workspace,
+        role_id=rep.role_id,
+        object_key="platform.user",
+        field="phone",
+        access="read_only",
+    )
+    client.force_login(rep)
+    response = client.post(
+        reverse("platform:profile"),
+        {"full_name": "New Name", "phone": "1", "language": "", "time_zone": ""},
+    )
+    assert response.status_code == 302
+    rep.refresh_from_db()
+    assert rep.full_name == "New Name" and rep.phone == "13800138000"
