@@ -86,7 +86,7 @@ def render_list(request, list_key: str, *, template: str = "components/list_page
         "can_bulk": bool(spec.bulk_actions)
         and permissions.can(actor, spec.object_key, Action.BULK),
         "bulk_choices": {
-            a.key: a.value_choices(workspace, actor) for a in spec.bulk_actions if a.value_choices
+            a.key: bound.choices(a.value_choices) for a in spec.bulk_actions if a.value_choices
         },
         "filter_error": error,
         **(extra or {}),

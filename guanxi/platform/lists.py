@@ -165,6 +165,13 @@ class BoundList:
 
         return show
 
+    def choices(self, source) -> list[tuple[str, str]]:
+        """The options of a filter or bulk action; a source used twice is read once."""
+        cache = self.__dict__.setdefault("_choices", {})
+        if source not in cache:
+            cache[source] = source(self.workspace, self.actor)
+        return cache[source]
+
     def user_names(self) -> dict[int, str]:
         if self._user_names is None:
             self._user_names = dict(
@@ -262,7 +269,7 @@ class BoundList:
                     "label": f.label,
                     "kind": f.kind,
                     "value": state.filters.get(f.key, ""),
-                    "choices": f.choices(self.workspace, self.actor) if f.choices else [],
+                    "choices": self.choices(f.choices) if f.choices else [],
                 }
             )
         for d in self.definitions.values():

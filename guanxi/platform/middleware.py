@@ -60,6 +60,9 @@ class SessionTimeoutMiddleware:
                 now - signed_in > settings.SESSION_ABSOLUTE_TIMEOUT
                 or now - (seen or signed_in) > settings.SESSION_IDLE_TIMEOUT
             ):
+                _audit_timeout(
+                    request, user, idle=now - signed_in <= settings.SESSION_ABSOLUTE_TIMEOUT
+                )
                 logout(request)
                 if request.path.startswith("/api/"):
                     return self.get_response(request)
@@ -73,3 +76,19 @@ class SessionTimeoutMiddleware:
             elif now - (seen or 0) > self.TOUCH_EVERY:
                 session["seen_at"] = now
         return self.get_response(request)
+
+
+def _audit_timeout(request, user, *, idle: bool) -> None:
+    from . import audit
+    from .models import AuditAction
+
+    audit.log(
+        actor=user,
+        workspace=user.workspace_id,
+        action=AuditAction.SIGN_OUT,
+        object_key="platform.user",
+        object_id=user.pk,
+        object_repr=str(user),
+        changes={"session": ["active", "idle timeout" if idle else "absolute timeout"]},
+        ip_address=request.META.get("REMOTE_ADDR"),
+    )

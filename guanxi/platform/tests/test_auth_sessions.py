@@ -51,6 +51,10 @@ def test_idle_timeout_signs_out(admin_user):
     assert "_auth_user_id" not in client.session
     assert "Your session expired" in client.get(response.url).content.decode()
     assert not is_signed_in(client)
+    entry = AuditEntry.objects.filter(
+        workspace=admin_user.workspace, action=AuditAction.SIGN_OUT
+    ).get()
+    assert entry.changes == {"session": ["active", "idle timeout"]}
 
 
 def test_absolute_timeout_signs_out_even_when_active(admin_user):
@@ -63,6 +67,10 @@ def test_absolute_timeout_signs_out_even_when_active(admin_user):
     assert response.status_code == 302
     assert response.url == "/login/?expired=1"
     assert not is_signed_in(client)
+    entry = AuditEntry.objects.filter(
+        workspace=admin_user.workspace, action=AuditAction.SIGN_OUT
+    ).get()
+    assert entry.changes == {"session": ["active", "absolute timeout"]}
 
 
 def test_sign_out_everywhere_ends_other_sessions_and_keeps_this_one(admin_user):
