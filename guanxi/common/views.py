@@ -8,7 +8,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
-from .errors import NotFound, PermissionDenied
+from .errors import ApplicationError, NotFound, PermissionDenied
+
+
+def error_message(exc: ApplicationError) -> str:
+    """The text of a service's error, for a message on the page. Denials and unknown
+    records are not messages: they keep their own pages (403 with the reason, 404)."""
+    if exc.status in (403, 404):
+        raise exc
+    return str(exc.message)
 
 
 def page(view):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _t
 from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError, NotFound
-from guanxi.common.views import page
+from guanxi.common.views import error_message, page
 
 from . import admin_lists, permissions, registry, selectors, services
 from .admin_forms import (
@@ -32,12 +32,6 @@ from .views import _custom_display
 
 MEMBERS_SHOWN = 100
 TOKENS_SHOWN = 200
-
-
-def _reraise_access(exc: ApplicationError) -> None:
-    """Denials and unknown records keep their own pages (403 with the reason, 404)."""
-    if exc.status in (403, 404):
-        raise exc
 
 
 def _delete_page(
@@ -59,8 +53,7 @@ def _delete_page(
     try:
         delete()
     except ApplicationError as exc:
-        _reraise_access(exc)
-        messages.error(request, str(exc.message))
+        messages.error(request, error_message(exc))
         return redirect(back_url)
     messages.success(request, done)
     return redirect(list_url)
@@ -126,7 +119,6 @@ def team_create(request):
                 custom=form.custom_values(),
             )
         except ApplicationError as exc:
-            _reraise_access(exc)
             form.apply_error(exc)
         else:
             messages.success(request, _t("Team %(name)s was added.") % {"name": team.name})
@@ -170,7 +162,6 @@ def team_edit(request, pk: int):
                 actor=request.user, workspace=request.workspace, team_id=pk, **changes
             )
         except ApplicationError as exc:
-            _reraise_access(exc)
             form.apply_error(exc)
         else:
             messages.success(request, _t("Saved."))
@@ -231,7 +222,6 @@ def role_create(request):
                 rights=form.rights(),
             )
         except ApplicationError as exc:
-            _reraise_access(exc)
             form.apply_error(exc)
         else:
             messages.success(request, _t("Role %(name)s was added.") % {"name": role.name})
@@ -273,7 +263,6 @@ def role_detail(request, pk: int):
                 rights=form.rights(),
             )
         except ApplicationError as exc:
-            _reraise_access(exc)
             form.apply_error(exc)
         else:
             messages.success(request, _t("The role's rights were saved."))
@@ -292,8 +281,7 @@ def role_detail(request, pk: int):
                         access=access,
                     )
         except ApplicationError as exc:
-            _reraise_access(exc)
-            rules_form.add_error(None, str(exc.message))
+            rules_form.add_error(None, error_message(exc))
         else:
             messages.success(request, _t("The field rules were saved."))
             return redirect("platform:role_detail", pk=pk)
@@ -373,7 +361,6 @@ def custom_field_create(request):
                 position=data.get("position"),
             )
         except ApplicationError as exc:
-            _reraise_access(exc)
             form.apply_error(exc)
         else:
             messages.success(
@@ -433,7 +420,6 @@ def custom_field_edit(request, pk: int):
                 actor=request.user, workspace=request.workspace, field_id=pk, **changes
             )
         except ApplicationError as exc:
-            _reraise_access(exc)
             form.apply_error(exc)
         else:
             messages.success(request, _t("Saved."))
@@ -486,8 +472,7 @@ def custom_field_move(request, pk: int):
             direction=request.POST.get("direction", ""),
         )
     except ApplicationError as exc:
-        _reraise_access(exc)
-        messages.error(request, str(exc.message))
+        messages.error(request, error_message(exc))
     return redirect(reverse("platform:custom_field_list") + f"#fields-{definition.object_key}")
 
 
@@ -502,8 +487,7 @@ def custom_field_toggle(request, pk: int):
             actor=request.user, workspace=request.workspace, field_id=pk, is_active=active
         )
     except ApplicationError as exc:
-        _reraise_access(exc)
-        messages.error(request, str(exc.message))
+        messages.error(request, error_message(exc))
         return redirect("platform:custom_field_list")
     if active:
         messages.success(request, _t("Field %(label)s is active.") % {"label": definition.label})
@@ -560,7 +544,6 @@ def token_list(request):
                 expires_in_days=data.get("expires_in_days"),
             )
         except ApplicationError as exc:
-            _reraise_access(exc)
             form.apply_error(exc)
         else:
             form = ApiTokenForm(workspace=workspace, actor=actor)
@@ -600,8 +583,7 @@ def token_revoke(request, pk: int):
             actor=request.user, workspace=request.workspace, token_id=pk
         )
     except ApplicationError as exc:
-        _reraise_access(exc)
-        messages.error(request, str(exc.message))
+        messages.error(request, error_message(exc))
     else:
         messages.success(request, _t("Token %(name)s was revoked.") % {"name": token.name})
     target = reverse("platform:token_list")

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.common.errors import ApplicationError
+from guanxi.common.views import error_message
 
 from . import custom_fields, permissions
 from .models import CustomField, FieldType, TeamKind, User
@@ -123,8 +124,7 @@ class ServiceForm(forms.Form):
     def apply_error(self, exc: ApplicationError) -> None:
         """Show a service's error on the form. Denials and unknown records are not form
         errors: they keep their own pages (403 with the reason, 404)."""
-        if exc.status in (403, 404):
-            raise exc
+        error_message(exc)  # denials and unknown records keep their own pages
         placed = False
         for field, msgs in exc.fields.items():
             name = field.replace("custom.", "custom__") if field.startswith("custom.") else field

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _t
 from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError
-from guanxi.common.views import page
+from guanxi.common.views import error_message, page
 
 from . import selectors, services
 from .exports import export_path
@@ -274,9 +274,7 @@ def user_sign_out_everywhere(request, pk: int):
             actor=request.user, workspace=request.workspace, user_id=pk
         )
     except ApplicationError as exc:
-        if exc.status in (403, 404):
-            raise
-        messages.error(request, str(exc.message))
+        messages.error(request, error_message(exc))
     else:
         messages.success(request, _t("All sessions of this user were ended."))
     return redirect("platform:user_detail", pk=pk)
@@ -327,9 +325,7 @@ def invitation_revoke(request, pk: int):
             actor=request.user, workspace=request.workspace, invitation_id=pk
         )
     except ApplicationError as exc:
-        if exc.status in (403, 404):
-            raise
-        messages.error(request, str(exc.message))
+        messages.error(request, error_message(exc))
     else:
         messages.success(request, _t("The invitation was withdrawn."))
     return redirect("platform:user_invite")
