@@ -9,7 +9,6 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -254,6 +253,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
-
-SILENCED_SYSTEM_CHECKS: list[str] = []
-_ = _  # keep gettext_lazy importable for settings that need translated labels later

@@ -10,7 +10,7 @@ import base64
 import datetime as dt
 import decimal
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, FieldError
@@ -29,11 +29,6 @@ class Page:
     items: list[Any]
     next_cursor: str | None
     limit: int
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def has_more(self) -> bool:
-        return self.next_cursor is not None
 
 
 def _encode_value(value: Any) -> Any:

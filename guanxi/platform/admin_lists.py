@@ -36,7 +36,6 @@ TEAMS = register(
         key="platform.teams",
         object_key="platform.team",
         title=_("Teams"),
-        url_name="platform:team_list",
         queryset=_team_queryset,
         search=lambda qs, term: qs.filter(search_q(["name"], term)),
         columns=[
@@ -188,7 +187,6 @@ AUDIT = register(
         key="platform.audit",
         object_key="platform.audit",
         title=_("Audit log"),
-        url_name="platform:audit_list",
         queryset=lambda workspace, actor: selectors.audit_list(workspace=workspace, actor=actor),
         search=lambda qs, term: qs.filter(search_q(["object_repr", "actor_label"], term)),
         columns=[

@@ -212,6 +212,19 @@ def validate(
     return result
 
 
+def validate_changes(*, instance, object_key: str, values: dict[str, Any] | None) -> dict[str, Any]:
+    """The row's new ``custom`` after a partial update of some of its custom values."""
+    return validate(
+        workspace=instance.workspace_id,
+        object_key=object_key,
+        values=values,
+        current=instance.custom,
+        instance_pk=instance.pk,
+        model=type(instance),
+        partial=True,
+    )
+
+
 def custom_value_q(key: str, value: Any) -> Q:
     """Equality on one custom value, through the GIN index on PostgreSQL."""
     if connection.vendor == "postgresql":

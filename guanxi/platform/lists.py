@@ -78,7 +78,6 @@ class ListSpec:
     default_descending: bool = False
     bulk_actions: list[BulkAction] = field(default_factory=list)
     detail_url: Callable[[Any], str] | None = None
-    url_name: str = ""
 
 
 _specs: dict[str, ListSpec] = {}

@@ -39,7 +39,6 @@ USERS = register(
         key="platform.users",
         object_key="platform.user",
         title=_("Users"),
-        url_name="platform:user_list",
         queryset=lambda workspace, actor: selectors.user_list(workspace=workspace, actor=actor),
         search=lambda qs, term: qs.filter(search_q(["full_name", "email", "phone"], term)),
         columns=[

@@ -106,12 +106,7 @@ def profile(request):
 
 @page
 def user_list(request):
-    return render_list(
-        request,
-        "platform.users",
-        template="platform/user_list.html",
-        extra={"create_url_name": "platform:user_create"},
-    )
+    return render_list(request, "platform.users", template="platform/user_list.html")
 
 
 @page

@@ -105,14 +105,8 @@ def team_update(*, actor: User, workspace: Workspace, team_id: int, **changes: A
             moved = (parent.pk if parent else None) != team.parent_id
             team.parent = parent
         if "custom" in changes:
-            team.custom = custom_fields.validate(
-                workspace=workspace,
-                object_key="platform.team",
-                values=changes["custom"],
-                current=team.custom,
-                instance_pk=team.pk,
-                model=Team,
-                partial=True,
+            team.custom = custom_fields.validate_changes(
+                instance=team, object_key="platform.team", values=changes["custom"]
             )
         team.save()
         if moved:

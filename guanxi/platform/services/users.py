@@ -179,14 +179,8 @@ def user_update(*, actor: User, workspace: Workspace, user_id: int, **changes: A
                 user.session_salt = secrets.token_hex(8)  # signs them out everywhere
             user.is_active = bool(changes["is_active"])
         if "custom" in changes:
-            user.custom = custom_fields.validate(
-                workspace=workspace,
-                object_key="platform.user",
-                values=changes["custom"],
-                current=user.custom,
-                instance_pk=user.pk,
-                model=User,
-                partial=True,
+            user.custom = custom_fields.validate_changes(
+                instance=user, object_key="platform.user", values=changes["custom"]
             )
         user.save()
         audit.log_update(actor=actor, instance=user, before=before)
