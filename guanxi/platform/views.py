@@ -14,11 +14,11 @@ from django.views.decorators.http import require_POST
 from guanxi.common.errors import ApplicationError
 from guanxi.common.views import error_message, page
 
-from . import selectors, services
+from . import custom_fields, jobs, permissions, selectors, services
 from .exports import export_path
 from .forms import InviteForm, ProfileForm, UserForm
 from .list_views import render_list
-from .models import JobState
+from .models import FieldType, JobState, User
 
 
 @page
@@ -142,15 +142,12 @@ def user_detail(request, pk: int):
 
 
 def _visible_fields(actor, object_key, rows):
-    from . import permissions
 
     hidden = permissions.hidden_fields(actor, object_key)
     return [(label, value) for name, label, value in rows if name not in hidden]
 
 
 def _custom_display(request, object_key, values):
-    from . import custom_fields, permissions
-    from .models import FieldType, User
 
     hidden = permissions.hidden_fields(request.user, object_key)
     defs = [
@@ -175,7 +172,6 @@ def _custom_display(request, object_key, values):
 
 @page
 def user_create(request):
-    from . import permissions
 
     permissions.require_admin(request.user)
     form = UserForm(request.POST or None, workspace=request.workspace, actor=request.user)
@@ -212,7 +208,6 @@ def user_create(request):
 
 @page
 def user_edit(request, pk: int):
-    from . import permissions
 
     permissions.require_admin(request.user)
     user = selectors.user_get(workspace=request.workspace, actor=request.user, user_id=pk)
@@ -278,7 +273,6 @@ def user_sign_out_everywhere(request, pk: int):
 @page
 def user_invite(request):
     """Invite people by e-mail; they choose their name and password when they accept."""
-    from . import permissions
 
     permissions.require_admin(request.user)
     form = InviteForm(request.POST or None, workspace=request.workspace, actor=request.user)
@@ -331,7 +325,6 @@ def invitation_revoke(request, pk: int):
 
 @page
 def export_download(request, job_id: int):
-    from . import jobs
 
     job = jobs.job_get(actor=request.user, workspace=request.workspace, job_id=job_id)
     if (
