@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from guanxi.common.pagination import paginate
 
-from . import audit, jobs
+from . import audit, jobs, permissions
 from .lists import BoundList, cell_text, get_spec
-from .models import AuditAction, Job
+from .models import Action, AuditAction, Job
 
 BATCH = 500
 
@@ -24,9 +24,6 @@ def export_path(job: Job) -> Path:
 
 @jobs.register("platform.list_export")
 def run_list_export(job: Job, progress) -> dict:
-    from . import permissions
-    from .models import Action
-
     actor, workspace = job.owner, job.workspace
     spec = get_spec(job.params["list_key"])
     permissions.require(actor, spec.object_key, Action.EXPORT)
