@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "ninja",  # its bundled Swagger UI assets, so /api/v1/docs loads nothing from a CDN
     "guanxi.common",
     "guanxi.platform",
+    "guanxi.customers",
 ]
 
 MIDDLEWARE = [

@@ -40,6 +40,15 @@ _directory = {
     "platform.job": (READ, "own"),
 }
 
+# Customers: everyone works from one customer database; reps own theirs.
+_CUSTOMERS = ("customers.account", "customers.contact")
+WORK = ["create", "read", "update", "export"]
+
+
+def _customers(actions: list[str], visibility: str) -> dict:
+    return {key: (actions, visibility) for key in _CUSTOMERS}
+
+
 DEFAULT_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(
         "administrator",
@@ -51,19 +60,40 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
         "sales_manager",
         _("Sales manager"),
         _("Leads a sales team; sees the records of their team and the teams below."),
-        grants={**_directory, "platform.job": (READ, "team_below")},
+        grants={
+            **_directory,
+            "platform.job": (READ, "team_below"),
+            **_customers(ALL, "team_below"),
+        },
     ),
     RoleSpec(
-        "sales_rep", _("Sales rep"), _("Works their own customers and deals."), grants=_directory
+        "sales_rep",
+        _("Sales rep"),
+        _("Works their own customers and deals."),
+        grants={**_directory, **_customers(WORK, "own")},
     ),
     RoleSpec(
-        "marketing", _("Marketing"), _("Runs campaigns, segments and events."), grants=_directory
+        "marketing",
+        _("Marketing"),
+        _("Runs campaigns, segments and events."),
+        grants={**_directory, **_customers([*WORK, "bulk"], "all")},
     ),
-    RoleSpec("service_agent", _("Service agent"), _("Handles cases and calls."), grants=_directory),
     RoleSpec(
-        "technician", _("Technician"), _("Does on-site repairs and visits."), grants=_directory
+        "service_agent",
+        _("Service agent"),
+        _("Handles cases and calls."),
+        grants={**_directory, **_customers(["create", "read", "update"], "all")},
     ),
     RoleSpec(
-        "read_only", _("Read-only"), _("Sees everything, changes nothing."), grants=_directory
+        "technician",
+        _("Technician"),
+        _("Does on-site repairs and visits."),
+        grants={**_directory, **_customers(READ, "all")},
+    ),
+    RoleSpec(
+        "read_only",
+        _("Read-only"),
+        _("Sees everything, changes nothing."),
+        grants={**_directory, **_customers(READ, "all")},
     ),
 )

@@ -1,0 +1,150 @@
+"""Normal forms of what people type: phones (E.164, default region CN), e-mail addresses,
+Chinese text (traditional → simplified), pinyin, and company names without legal suffixes.
+
+Services, the importer, the duplicate check and search all use these, so "the same" means
+the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import phonenumbers
+from opencc import OpenCC
+from pypinyin import Style, lazy_pinyin
+
+DEFAULT_REGION = "CN"
+
+_t2s = OpenCC("t2s")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_SPACES = re.compile(r"\s+")
+
+
+class InvalidPhone(ValueError):
+    pass
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text or ""))
+
+
+def simplified(text: str) -> str:
+    """Traditional characters to simplified; other text unchanged."""
+    if not text or not has_cjk(text):
+        return text or ""
+    return _t2s.convert(text)
+
+
+def fold(text: str) -> str:
+    """Search form: NFKC (full-width → half-width), simplified, lower case, single spaces."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return _SPACES.sub(" ", simplified(text).lower()).strip()
+
+
+@lru_cache(maxsize=65536)
+def pinyin(text: str) -> tuple[str, str]:
+    """(full pinyin, initials) of the Chinese characters in ``text``, lower case, no spaces:
+    张三 → ("zhangsan", "zs"). Empty strings when ``text`` has no Chinese."""
+    if not has_cjk(text):
+        return "", ""
+    chars = [c for c in simplified(text) if _CJK.match(c)]
+    syllables = lazy_pinyin(chars, errors="ignore")
+    initials = lazy_pinyin(chars, style=Style.FIRST_LETTER, errors="ignore")
+    return "".join(syllables).lower(), "".join(initials).lower()
+
+
+def phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
+    """E.164 (``+8613812345678``) of a phone number in any usual format; ``""`` for empty
+    input. Raises ``InvalidPhone`` when it is not a possible number."""
+    text = unicodedata.normalize("NFKC", str(raw or "")).strip()
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone(text) from None
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidPhone(text)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_national_digits(e164: str) -> str:
+    """The digits a person dials at home: +8613812345678 → 13812345678, +862161234567 →
+    02161234567."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return re.sub(r"\D", "", e164)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return re.sub(r"\D", "", national)
+
+
+def email(raw: str) -> str:
+    return unicodedata.normalize("NFKC", str(raw or "")).strip().lower()
+
+
+# Legal forms, longest first so 股份有限公司 is removed before 有限公司.
+_LEGAL_SUFFIXES = sorted(
+    {
+        "股份有限公司",
+        "有限责任公司",
+        "集团有限公司",
+        "有限公司",
+        "股份公司",
+        "集团公司",
+        "总公司",
+        "分公司",
+        "公司",
+        "集团",
+        "厂",
+        "co., ltd.",
+        "co.,ltd.",
+        "co. ltd.",
+        "co ltd",
+        "co.,ltd",
+        "company limited",
+        "limited",
+        "ltd.",
+        "ltd",
+        "incorporated",
+        "inc.",
+        "inc",
+        "corporation",
+        "corp.",
+        "corp",
+        "company",
+        "co.",
+        "co",
+        "llc",
+        "l.l.c.",
+        "gmbh",
+        "ag",
+        "s.a.",
+        "plc",
+        "pte. ltd.",
+        "pte ltd",
+        "group",
+    },
+    key=len,
+    reverse=True,
+)
+_PUNCT = re.compile(r"[\s\.,，。、()（）\-_&'\"·]+")
+
+
+def company_core(name: str) -> str:
+    """The company name without legal suffixes, punctuation and spaces, simplified and
+    lower case: 上海華為技術有限公司 → 上海华为技术; "Acme Co., Ltd." → "acme"."""
+    text = fold(name)
+    changed = True
+    while changed and text:
+        changed = False
+        for suffix in _LEGAL_SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)].rstrip(" ,.")
+                changed = True
+                break
+    return _PUNCT.sub("", text)
