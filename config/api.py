@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 
 from guanxi.common.api import ApiRateThrottle, Utf8JSONRenderer, install_error_handlers
 from guanxi.platform.api import API_AUTH
+from guanxi.customers.api import router as customers_router
 from guanxi.platform.api import router as platform_router
 
 api = NinjaAPI(
@@ -32,3 +33,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 
 api.add_router("", platform_router)
+api.add_router("", customers_router)
