@@ -8,8 +8,8 @@ session (with CSRF on unsafe methods). Every non-2xx answer has one shape,
 from ninja import NinjaAPI
 
 from guanxi.common.api import ApiRateThrottle, Utf8JSONRenderer, install_error_handlers
-from guanxi.platform.api import API_AUTH
 from guanxi.customers.api import router as customers_router
+from guanxi.platform.api import API_AUTH
 from guanxi.platform.api import router as platform_router
 
 api = NinjaAPI(
