@@ -315,17 +315,14 @@ def customer_release(
     model = _model_for(object_key)
     permissions.require(actor, object_key, Action.UPDATE)
     reason = _reason(reason)
+    manager = is_manager(actor, object_key)
+    if not manager:
+        # Checked before the transaction too, so the denial's audit row survives it.
+        current = _get(model, workspace, record_id)
+        _check_release(actor, object_key, current, manager=manager)
     with transaction.atomic():
         record = _lock(model, workspace, record_id)
-        if not _visible_or_unowned(actor, object_key, record):
-            raise NotFound()
-        if record.owner_id is None:
-            raise Conflict(_("This customer is already in the pool."), code="already_in_pool")
-        if record.owner_id != actor.pk and not is_manager(actor, object_key):
-            audit.log_permission_denied(actor=actor, object_key=object_key, action="release")
-            raise PermissionDenied(
-                _("Only the owner or a manager can release this customer to the pool.")
-            )
+        _check_release(actor, object_key, record, manager=manager)
         _move(
             actor=actor,
             workspace=workspace,
@@ -336,6 +333,25 @@ def customer_release(
             reason=reason,
         )
     return record
+
+
+def _get(model, workspace, record_id):
+    try:
+        return model.objects.in_workspace(workspace).get(pk=int(record_id))
+    except (model.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound() from None
+
+
+def _check_release(actor, object_key, record, *, manager: bool) -> None:
+    if not _visible_or_unowned(actor, object_key, record):
+        raise NotFound()
+    if record.owner_id is None:
+        raise Conflict(_("This customer is already in the pool."), code="already_in_pool")
+    if record.owner_id != actor.pk and not manager:
+        audit.log_permission_denied(actor=actor, object_key=object_key, action="release")
+        raise PermissionDenied(
+            _("Only the owner or a manager can release this customer to the pool.")
+        )
 
 
 def _reason(reason) -> str:

@@ -1,0 +1,22 @@
+"""Huey tasks of the customers module.
+
+The worker imports every app's ``tasks`` module and nothing else: modules of this app that
+register job handlers (imports, duplicate scans) are listed here so the worker knows them.
+"""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from .services import pool
+
+# Modules of this app that register job handlers (``jobs.register``); one import line each.
+JOB_HANDLER_MODULES: tuple = ()
+
+
+@db_periodic_task(crontab(minute="7"))
+def pool_return_sweep() -> None:
+    """Hourly: customers neglected past the pool rules, and departed reps' customers, go
+    back to the pool in every workspace."""
+    pool.pool_return_sweep_all()
