@@ -1,0 +1,97 @@
+"""Finding candidate pairs without comparing all pairs.
+
+Each record gives several blocking keys (``matching.blocking_keys``). Records that share a
+key form a block; within a block, records are compared with their ``WINDOW`` next
+neighbours (all pairs for small blocks, a sorted neighbourhood for larger ones), and blocks
+larger than ``MAX_BLOCK`` (a key everybody shares) are skipped. Keys are 64-bit hashes in
+numpy arrays, so a million records with a handful of keys each cost tens of megabytes, and
+each pair is compared once however many keys it shares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from . import matching
+
+WINDOW = 24
+MAX_BLOCK = 5000
+
+
+def _hash(key: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(key.encode(), digest_size=8).digest(), "little", signed=True
+    )
+
+
+class Blocks:
+    """Collects the keys of records numbered 0, 1, 2, … and yields their candidate pairs."""
+
+    def __init__(self) -> None:
+        self.keys = array("q")
+        self.records = array("l")
+        self.skipped_blocks = 0
+
+    def add(self, index: int, keys: Iterable[str]) -> None:
+        for key in dict.fromkeys(keys):
+            self.keys.append(_hash(key))
+            self.records.append(index)
+
+    def pairs(self, window: int = WINDOW, max_block: int = MAX_BLOCK) -> np.ndarray:
+        """Unique candidate pairs as an (n, 2) array of record numbers, left < right."""
+        if not self.keys:
+            return np.empty((0, 2), dtype=np.int64)
+        keys = np.frombuffer(self.keys, dtype=np.int64)
+        recs = np.frombuffer(
+            self.records, dtype=np.int64 if self.records.itemsize == 8 else np.int32
+        )
+        recs = recs.astype(np.int64)
+        order = np.lexsort((recs, keys))
+        keys, recs = keys[order], recs[order]
+        # Block sizes; drop singletons and oversized blocks.
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        sizes = np.diff(np.r_[starts, len(keys)])
+        size_of = np.repeat(sizes, sizes)
+        self.skipped_blocks = int((sizes > max_block).sum())
+        keep = (size_of > 1) & (size_of <= max_block)
+        keys, recs = keys[keep], recs[keep]
+        chunks = []
+        for d in range(1, window + 1):
+            if d >= len(keys):
+                break
+            same = keys[d:] == keys[:-d]
+            if not same.any():
+                break
+            a, b = recs[:-d][same], recs[d:][same]
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            chunks.append(lo * (1 << 32) + hi)
+        if not chunks:
+            return np.empty((0, 2), dtype=np.int64)
+        codes = np.unique(np.concatenate(chunks))
+        codes = codes[(codes >> 32) != (codes & 0xFFFFFFFF)]
+        return np.stack((codes >> 32, codes & 0xFFFFFFFF), axis=1)
+
+
+def candidate_pairs(
+    object_key: str, feats: list[tuple[str, ...]], blocks: Blocks | None = None
+) -> np.ndarray:
+    if blocks is None:
+        blocks = Blocks()
+        for i, f in enumerate(feats):
+            blocks.add(i, matching.blocking_keys(object_key, f))
+    return blocks.pairs()
+
+
+def scored_pairs(
+    object_key: str, feats: list, pairs: np.ndarray, threshold: float
+) -> Iterator[tuple[int, int, float, list[str]]]:
+    """(i, j, score, reasons) of the candidate pairs at or above ``threshold``."""
+    score = matching.score_contacts if object_key == matching.CONTACT else matching.score_accounts
+    for i, j in pairs.tolist():
+        s, reasons = score(feats[i], feats[j])
+        if s >= threshold:
+            yield i, j, s, reasons
