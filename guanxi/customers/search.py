@@ -1,25 +1,220 @@
 """Finding customers by any part of a name, company, phone, e-mail, pinyin or initials.
 
-A first, plain version: the search helper replaces it with indexed search.
+A term is folded like the stored search columns (``normalize.fold``: full-width to
+half-width, traditional to simplified, lower case) and split into words; every word must
+match. How a word is looked for depends on what it is, so that each kind has an index:
+
+- 3+ characters (text, e-mail parts, 4+ phone digits): a substring of ``search_text`` —
+  pg_trgm GIN on PostgreSQL, the FTS5 trigram table ``<table>_fts`` on SQLite;
+- 1–2 Chinese characters: one of the two-character grams of ``search_grams`` — GIN over
+  ``string_to_array(search_grams, ' ')`` on PostgreSQL, the FTS5 unicode61 table
+  ``<table>_grams`` on SQLite;
+- latin letters: also a prefix of the full pinyin or of the initials (``zhangsan``,
+  ``zs`` → 张三), and any word: a prefix of the name (btree indexes of 0001).
+
+``filter_queryset(qs, term)`` narrows any customer queryset (the lists' search box keeps
+its own order and pages). ``search_contacts``/``search_accounts`` (the global box) rank:
+exact before prefix before substring. A common term (王 is in 7% of names) must not sort
+100k rows, so they take at most ``PROBE_LIMIT`` matches of each probe in index order,
+then rank that handful in Python.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q
+import re
+
+from django.db import connections
+from django.db.models import BooleanField, F, Func, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from . import normalize, selectors
 
+MIN_LENGTH = 2
+MIN_PHONE_DIGITS = 4
+PROBE_LIMIT = 200
+_HIGH = "\U0010ffff"
+_PHONE = re.compile(r"^\+?[\d\s\-().]+$")
+_LATIN = re.compile(r"^[a-z]+$")
+_ALL_CJK = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]+$")
 
-def _match(qs, term: str):
+
+class _GramsContain(Func):
+    """PostgreSQL: ``string_to_array(search_grams, ' ') @> ARRAY[gram]`` (the GIN index
+    of migration 0003 is over exactly that expression)."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, gram: str):
+        super().__init__(F("search_grams"))
+        self.gram = gram
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"string_to_array({column}, ' ') @> %s::text[]", (*params, [self.gram])
+
+
+def _fts_quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _vendor(qs: QuerySet) -> str:
+    return connections[qs.db].vendor
+
+
+def _substring_q(qs: QuerySet, word: str) -> Q:
+    """``word`` (3+ characters) is a substring of ``search_text``."""
+    if _vendor(qs) == "sqlite":
+        table = qs.model._meta.db_table
+        return Q(
+            pk__in=RawSQL(
+                f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s", (_fts_quote(word),)
+            )
+        )
+    return Q(search_text__contains=word)
+
+
+def _gram_q(qs: QuerySet, gram: str) -> Q:
+    """``gram`` (two Chinese characters) is one of the grams of ``search_grams``."""
+    if _vendor(qs) == "sqlite":
+        table = qs.model._meta.db_table
+        return Q(
+            pk__in=RawSQL(
+                f"SELECT rowid FROM {table}_grams WHERE {table}_grams MATCH %s",
+                (_fts_quote(gram),),
+            )
+        )
+    return Q(_GramsContain(gram))
+
+
+def _prefix_q(field: str, value: str) -> Q:
+    """A sargable prefix: a range on the btree index, on both databases."""
+    return Q(**{f"{field}__gte": value, f"{field}__lt": value + _HIGH})
+
+
+def _phone_digits(word: str) -> str | None:
+    if not _PHONE.match(word):
+        return None
+    digits = re.sub(r"\D", "", word)
+    return digits if len(digits) >= MIN_PHONE_DIGITS else None
+
+
+def _word_q(qs: QuerySet, word: str) -> Q | None:
+    """How one folded word is found, or None when it is too short to look for."""
+    digits = _phone_digits(word)
+    if digits:
+        return _substring_q(qs, digits)
+    if len(word) < MIN_LENGTH or word.isdigit():
+        return None
+    if _ALL_CJK.match(word) and len(word) == 2:
+        return _gram_q(qs, word) | _prefix_q("name", word)
+    q = _prefix_q("name", word)
+    if len(word) >= 3:
+        q |= _substring_q(qs, word)
+    if _LATIN.match(word):
+        q |= _prefix_q("name_pinyin", word) | _prefix_q("name_initials", word)
+    return q
+
+
+def words(term: str) -> list[str]:
+    """The folded words of ``term``; a phone number written with spaces is one word."""
     folded = normalize.fold(term)
-    return qs.filter(Q(search_text__contains=folded) | Q(name_initials__startswith=folded))
+    digits = _phone_digits(folded)
+    return [digits] if digits else folded.split()
 
 
-def search_contacts(*, workspace, actor, term: str, limit: int = 20):
+def filter_queryset(qs: QuerySet, term: str) -> QuerySet:
+    """``qs`` narrowed to the customers ``term`` finds (every word must match); ``qs``
+    unchanged for an empty term, empty for a term too short to look for."""
+    parts = words(term)
+    if not parts:
+        return qs
+    conditions = [q for q in (_word_q(qs, word) for word in parts) if q is not None]
+    if not conditions:
+        return qs.none()
+    for q in conditions:
+        qs = qs.filter(q)
+    return qs
+
+
+# --- ranked search for the global box ------------------------------------------------------
+
+
+def _probes(qs: QuerySet, word: str) -> list[Q]:
+    """The index-served conditions of one word, each probed separately with a limit."""
+    digits = _phone_digits(word)
+    if digits:
+        return [_substring_q(qs, digits)]
+    probes = [_prefix_q("name", word)]
+    if word.isascii() and word.capitalize() != word:
+        probes.append(_prefix_q("name", word.capitalize()))  # names as written: Courtney
+    if _ALL_CJK.match(word) and len(word) == 2:
+        probes.append(_gram_q(qs, word))
+        return probes
+    if _LATIN.match(word):
+        probes += [_prefix_q("name_initials", word), _prefix_q("name_pinyin", word)]
+    if len(word) >= 3:
+        probes.append(_substring_q(qs, word))
+    return probes
+
+
+def _rank(record, term: str, digits: str | None) -> int:
+    """0 exact, 1 prefix, 2 substring: of the name, its pinyin or initials, the company,
+    the e-mail or the phone digits."""
+    values = [
+        normalize.fold(record.name),
+        record.name_pinyin,
+        record.name_initials,
+        normalize.email(record.email),
+    ]
+    company = getattr(record, "company", "") or getattr(record, "short_name", "")
+    if company:
+        values.append(normalize.fold(company))
+    if digits:
+        phones = [getattr(record, "mobile", ""), record.phone]
+        values = [p.lstrip("+") for p in phones if p]
+        values += [normalize.phone_national_digits(p) for p in phones if p]
+        term = digits
+    values = [v for v in values if v]
+    if term in values:
+        return 0
+    if any(v.startswith(term) for v in values):
+        return 1
+    return 2
+
+
+def _search(qs: QuerySet, term: str, limit: int) -> list:
+    parts = [w for w in words(term) if _word_q(qs, w) is not None]
+    if not parts or limit < 1:
+        return []
+    # The longest word drives the probes; the others narrow each probe.
+    driver = max(parts, key=len)
+    narrowed = qs
+    for word in parts:
+        if word is not driver:
+            q = _word_q(qs, word)
+            if q is not None:
+                narrowed = narrowed.filter(q)
+    ids: list[int] = []
+    for probe in _probes(qs, driver):
+        found = narrowed.filter(probe).order_by().values_list("pk", flat=True)[:PROBE_LIMIT]
+        ids.extend(found)
+    if not ids:
+        return []
+    records = list(qs.filter(pk__in=set(ids)))
+    full = " ".join(parts)
+    digits = _phone_digits(driver) if len(parts) == 1 else None
+    records.sort(key=lambda r: (_rank(r, full, digits), len(r.name), r.name, r.pk))
+    return records[:limit]
+
+
+def search_contacts(*, workspace, actor, term: str, limit: int = 20) -> list:
+    """The contacts the actor may see that ``term`` finds, best first."""
     qs = selectors.contact_list(workspace=workspace, actor=actor)
-    return list(_match(qs, term).order_by("name", "id")[:limit])
+    return _search(qs, term, limit)
 
 
-def search_accounts(*, workspace, actor, term: str, limit: int = 20):
+def search_accounts(*, workspace, actor, term: str, limit: int = 20) -> list:
+    """The accounts the actor may see that ``term`` finds, best first."""
     qs = selectors.account_list(workspace=workspace, actor=actor)
-    return list(_match(qs, term).order_by("name", "id")[:limit])
+    return _search(qs, term, limit)
