@@ -1,3 +1,12 @@
-"""(filled in by its part of the customers module)"""
+"""The customer pool's pages."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import pool_views
+
+urlpatterns = [
+    path("pool/", pool_views.pool_list, name="pool"),
+    path("pool/claim/", pool_views.claim, name="claim"),
+    path("pool/release/", pool_views.release, name="release"),
+    path("pool/settings/", pool_views.pool_settings, name="pool_settings"),
+]
