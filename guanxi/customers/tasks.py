@@ -10,6 +10,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from .dedupe import jobs as dedupe_jobs  # noqa: F401  (customers.dedupe_scan)
+from .importing import jobs as import_jobs  # noqa: F401  (customers.import)
 from .services import pool
 
 # Modules of this app that register job handlers (``jobs.register``); one import line each.
