@@ -1,3 +1,11 @@
-"""(filled in by its part of the customers module)"""
+"""The duplicate review pages."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import dedupe_views
+
+urlpatterns = [
+    path("duplicates/", dedupe_views.duplicates, name="duplicates"),
+    path("duplicates/<int:pk>/resolve/", dedupe_views.duplicate_resolve, name="duplicate_resolve"),
+    path("duplicates/check/", dedupe_views.duplicate_check, name="duplicate_check"),
+]

@@ -67,3 +67,17 @@ def test_user_without_right_gets_403(workspace, pair):
     api = ApiClient(make_token(viewer, ["read", "write"]))
     assert_error(api.post("/contacts/merge", {"survivor_id": a.pk, "merged_id": b.pk}), 403)
     assert Contact.objects.in_workspace(workspace).count() == 2
+
+
+def test_pages(workspace, admin_user, other_admin, pair, client):
+    _a, _b, cand = pair
+    client.force_login(admin_user, backend="django.contrib.auth.backends.ModelBackend")
+    r = client.get("/customers/duplicates/")
+    assert r.status_code == 200 and "C1" in r.content.decode()
+    r = client.get("/customers/duplicates/check/", {"name": "張三", "mobile": "13812345678"})
+    assert r.status_code == 200 and "C1" in r.content.decode()
+    client.force_login(other_admin, backend="django.contrib.auth.backends.ModelBackend")
+    assert "C1" not in client.get("/customers/duplicates/").content.decode()
+    r = client.post(f"/customers/duplicates/{cand.pk}/resolve/", {"action": "merge"})
+    assert r.status_code == 404
+    assert Contact.objects.in_workspace(workspace).count() == 2
