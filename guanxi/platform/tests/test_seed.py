@@ -8,11 +8,13 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from guanxi.platform.management.commands.seed import (
+    BENCH_WORKSPACE,
     DEMO_ADMIN_EMAIL,
     DEMO_PASSWORD,
     DEMO_WORKSPACE,
     bench_add_audit,
     bench_add_users,
+    bench_admin_email,
     bench_workspace,
 )
 from guanxi.platform.models import AuditEntry, Team, User, Workspace
@@ -118,11 +120,15 @@ def test_bulk_helpers_add_on_top():
 
 
 @pytest.mark.django_db
-def test_contacts_option_refuses_until_the_customers_module_exists():
-    before = totals()
-    with pytest.raises(CommandError, match="customers module"):
-        run("--contacts", "10", "--users", "5")
-    assert totals() == before
+def test_contacts_option_seeds_contacts_into_the_bench_workspace(settings, tmp_path):
+    # The customers module is installed: --contacts adds contacts to the bench workspace.
+    from guanxi.customers.models import Contact
+
+    settings.VAR_DIR = tmp_path
+    output = run("--contacts", "10", "--users", "5")
+    assert "10 contacts" in output
+    bench = User.objects.get(email=bench_admin_email(BENCH_WORKSPACE)).workspace
+    assert Contact.objects.filter(workspace=bench).count() == 10
 
 
 @pytest.mark.django_db

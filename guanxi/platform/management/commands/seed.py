@@ -276,7 +276,18 @@ def seed_demo() -> User:
                     team_id=teams[person.manages].pk,
                     manager_id=user.pk,
                 )
+    _seed_demo_customers(admin)
     return admin
+
+
+def _seed_demo_customers(admin: User) -> None:
+    """Demo accounts and contacts, when the customers module is installed."""
+    try:
+        from guanxi.customers.demo import seed_demo as seed_customers
+    except ImportError:
+        return
+    users = User.objects.filter(workspace=admin.workspace).select_related("role")
+    seed_customers(workspace=admin.workspace, users=list(users))
 
 
 # --- bulk rows for benchmarks ----------------------------------------------------------------
