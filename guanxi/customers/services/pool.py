@@ -141,14 +141,18 @@ def ensure_capacity(*, workspace, owner, adding: int = 1) -> None:
     """Refuse (``Conflict``, code ``pool_cap_reached``) when ``owner`` would hold more than
     the workspace's cap after taking ``adding`` more customers. No cap when it is 0.
 
-    Callers that create or assign customers call this inside their transaction; the count
-    is not locked, so two concurrent claims may both pass at cap-1 (one over, never more).
+    Callers that create or assign customers call this inside their transaction: it then
+    locks the owner's user row, so concurrent claims for one rep count one after another
+    and the cap holds exactly.
     """
     if owner is None or adding <= 0:
         return
     cap = pool_settings_get(workspace=workspace).max_per_rep
     if not cap:
         return
+    if transaction.get_connection().in_atomic_block:
+        owner_id = getattr(owner, "pk", owner)
+        list(User.objects.select_for_update().filter(pk=owner_id).values_list("pk", flat=True))
     held = held_count(workspace=workspace, owner=owner)
     if held + adding > cap:
         name = getattr(owner, "full_name", None) or str(owner)
@@ -254,15 +258,17 @@ def _owner_label(owner_id) -> str:
 
 
 def customer_claim(*, actor: User, workspace: Workspace, object_key: str, record_id):
-    """Take an unowned customer from the pool. Refused when someone owns it (naming them),
+    """Take an unowned customer from the pool (needs the read and update rights). Refused
+    when someone owns it (naming them, whatever the actor's visibility),
     when the actor is at the cap, or when they released it less than
     ``reclaim_after_days`` ago."""
     model = _model_for(object_key)
+    permissions.require(actor, object_key, Action.READ)
     permissions.require(actor, object_key, Action.UPDATE)
     with transaction.atomic():
         record = _lock(model, workspace, record_id)
-        if not _visible_or_unowned(actor, object_key, record):
-            raise NotFound()
+        # No visibility check: a rep trying to take someone's customer (撞单) must hear who
+        # owns it, even when their role would not show them that record.
         if record.owner_id == actor.pk:
             raise Conflict(_("You already own this customer."), code="already_owned")
         if record.owner_id is not None:

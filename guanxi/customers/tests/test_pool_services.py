@@ -96,12 +96,13 @@ def test_claim_of_another_reps_customer_names_the_owner(workspace, rep, rep2, ma
     assert "Rep Two" in str(exc.value.message)
 
 
-def test_claim_of_an_invisible_owned_customer_is_not_found(workspace, rep, rep2):
+def test_claim_of_an_invisible_owned_customer_still_names_the_owner(workspace, rep, rep2):
     account = AccountFactory(workspace=workspace, owner=rep2)
-    with pytest.raises(NotFound):
+    with pytest.raises(Conflict) as exc:
         pool.customer_claim(
             actor=rep, workspace=workspace, object_key=ACCOUNT, record_id=account.pk
         )
+    assert exc.value.code == "owned_by_other" and "Rep Two" in str(exc.value.message)
 
 
 def test_claim_refused_at_the_cap(workspace, rep):
