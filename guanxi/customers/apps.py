@@ -9,5 +9,4 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         # Registrations: business objects (roles, custom fields, search), lists, navigation.
-        from . import objects  # noqa: F401
-        from . import pool_nav  # noqa: F401  (the customer pool in the side navigation)
+        from . import objects, pool_nav  # noqa: F401  (pool_nav: the pool in the side navigation)
