@@ -10,3 +10,4 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         # Registrations: business objects (roles, custom fields, search), lists, navigation.
         from . import objects, pool_nav  # noqa: F401  (pool_nav: the pool in the side navigation)
+        from . import nav  # noqa: F401  (account and contact lists, side navigation)
