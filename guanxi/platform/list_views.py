@@ -138,7 +138,8 @@ def _post(request, bound: BoundList):
                 bound,
                 action_key=request.POST.get("action", ""),
                 ids=request.POST.getlist("ids"),
-                value=request.POST.get("value", ""),
+                # One select per action that takes a value: the one the user filled in.
+                value=next((v for v in request.POST.getlist("value") if v), ""),
             )
             messages.success(request, _t("Done for %(n)s records.") % {"n": count})
         else:

@@ -114,7 +114,8 @@ def test_bulk_actions(admin_client, admin_user, workspace):
     for action, value in (("add_tag", tag_id), ("set_stage", "retained"), ("assign", rep.pk)):
         response = admin_client.post(
             "/customers/contacts/",
-            {"op": "bulk", "action": action, "value": value, "ids": [c1.pk, c2.pk]},
+            # the page has one value select per action; only the chosen one is filled
+            {"op": "bulk", "action": action, "value": ["", value, ""], "ids": [c1.pk, c2.pk]},
         )
         assert response.status_code == 302, action
     c2.refresh_from_db()
