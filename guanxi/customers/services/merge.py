@@ -10,6 +10,7 @@ survivor, and delete the merged record — all in one transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.db import transaction
@@ -59,6 +60,9 @@ ACCOUNT_FIELDS = (
     "credit_rating", "credit_record", "employees", "annual_revenue", "notes", "country",
     "province", "city", "district", "street", "postal_code", "latitude", "longitude",
 )  # fmt: skip
+
+# A custom field is chosen as ``custom.<key>``.
+_CUSTOM_CHOICE = re.compile(r"custom\.[-a-zA-Z0-9_]{1,60}")
 
 Mover = Callable[..., int]
 _movers: dict[str, list[tuple[str, Mover]]] = {CONTACT: [], ACCOUNT: []}
@@ -239,7 +243,7 @@ def _merge(
     bad = {
         f: [_("Choose “survivor” or “merged”.")]
         for f, v in choices.items()
-        if f not in allowed or v not in ("survivor", "merged")
+        if not (f in allowed or _CUSTOM_CHOICE.fullmatch(str(f))) or v not in ("survivor", "merged")
     }
     if bad:
         raise ApplicationError(_("Some choices are not valid."), code="invalid", fields=bad)
@@ -266,6 +270,15 @@ def _merge(
         before = audit.snapshot(survivor)
         merged_snapshot = audit.snapshot(merged)
         for name in sorted(taken):
+            if name.startswith("custom."):  # a custom field: the merged record's value or none
+                key = name.removeprefix("custom.")
+                custom = dict(survivor.custom or {})
+                if (merged.custom or {}).get(key) not in (None, ""):
+                    custom[key] = merged.custom[key]
+                else:
+                    custom.pop(key, None)
+                survivor.custom = custom
+                continue
             field = model._meta.get_field(name)
             value = getattr(merged, field.attname)
             if name in ("account", "parent") and value == survivor.pk:
