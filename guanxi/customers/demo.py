@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import random
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -382,6 +383,40 @@ def _tag_new_contacts(workspace, tags: list[int], after_id: int) -> None:
             )
 
 
+# Below this many rows the SQLite search triggers stay on; above, the seeder drops them,
+# inserts, and rebuilds the FTS5 tables in one pass (about 10 µs a row instead of 90).
+REBUILD_ABOVE = 20_000
+
+
+@contextmanager
+def _sqlite_search_index_deferred(rows: int):
+    """On SQLite, for a large seed: the contact search triggers of migration 0003 are
+    dropped for the duration and recreated from their own SQL, then the FTS5 tables are
+    rebuilt from the contacts (all of them, so nothing written meanwhile is missed)."""
+    if connection.vendor != "sqlite" or rows < REBUILD_ABOVE:
+        yield
+        return
+    table = Contact._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
+            "AND name LIKE %s",
+            [table, f"{table}_search_%"],
+        )
+        triggers = cursor.fetchall()
+        for name, _sql in triggers:
+            cursor.execute(f"DROP TRIGGER {name}")
+    try:
+        yield
+    finally:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for _name, sql in triggers:
+                cursor.execute(sql)
+            for fts in (f"{table}_fts", f"{table}_grams"):
+                if triggers:
+                    cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+
+
 def duplicates_path(workspace) -> Path:
     return Path(settings.VAR_DIR) / f"seed-duplicates-{workspace.pk}.csv"
 
@@ -430,7 +465,10 @@ def seed_contacts(*, workspace, actor, count: int, users=None, seed=None, log=No
         Contact.objects.in_workspace(workspace).order_by("-id").values_list("id", flat=True).first()
         or 0
     )
-    with path.open("a", newline="", encoding="utf-8") as out:
+    with (
+        path.open("a", newline="", encoding="utf-8") as out,
+        _sqlite_search_index_deferred(count),
+    ):
         writer = csv.writer(out)
         if new_file:
             writer.writerow(["original_code", "duplicate_code", "kind"])

@@ -140,21 +140,65 @@ def filter_queryset(qs: QuerySet, term: str) -> QuerySet:
 # --- ranked search for the global box ------------------------------------------------------
 
 
-def _probes(qs: QuerySet, word: str) -> list[Q]:
+class _FtsProbe:
+    """SQLite: a substring or gram probe run against the FTS5 table itself, so a common
+    term stops after the first rows instead of listing every match."""
+
+    def __init__(self, table: str, query: str):
+        self.table, self.query = table, query
+
+
+# How many FTS matches a probe reads before it applies the workspace and visibility, in
+# rounds: most terms finish in the first; a rep who sees few of many matches goes on.
+FTS_ROUNDS = (2_000, 20_000)
+
+
+def _fts_probe(narrowed: QuerySet, probe: _FtsProbe) -> list[int]:
+    sql = f"SELECT rowid FROM {probe.table} WHERE {probe.table} MATCH %s LIMIT %s"
+    for limit in FTS_ROUNDS:
+        with connections[narrowed.db].cursor() as cursor:
+            cursor.execute(sql, [probe.query, limit])
+            rowids = [row[0] for row in cursor.fetchall()]
+        found = list(
+            narrowed.filter(pk__in=rowids).order_by().values_list("pk", flat=True)[:PROBE_LIMIT]
+        )
+        if len(rowids) < limit or len(found) >= PROBE_LIMIT:
+            return found
+    everything = RawSQL(
+        f"SELECT rowid FROM {probe.table} WHERE {probe.table} MATCH %s", (probe.query,)
+    )
+    return list(
+        narrowed.filter(pk__in=everything).order_by().values_list("pk", flat=True)[:PROBE_LIMIT]
+    )
+
+
+def _substring_probe(qs: QuerySet, word: str):
+    if _vendor(qs) == "sqlite":
+        return _FtsProbe(f"{qs.model._meta.db_table}_fts", _fts_quote(word))
+    return _substring_q(qs, word)
+
+
+def _gram_probe(qs: QuerySet, gram: str):
+    if _vendor(qs) == "sqlite":
+        return _FtsProbe(f"{qs.model._meta.db_table}_grams", _fts_quote(gram))
+    return _gram_q(qs, gram)
+
+
+def _probes(qs: QuerySet, word: str) -> list:
     """The index-served conditions of one word, each probed separately with a limit."""
     digits = _phone_digits(word)
     if digits:
-        return [_substring_q(qs, digits)]
+        return [_substring_probe(qs, digits)]
     probes = [_prefix_q("name", word)]
     if word.isascii() and word.capitalize() != word:
         probes.append(_prefix_q("name", word.capitalize()))  # names as written: Courtney
     if _ALL_CJK.match(word) and len(word) == 2:
-        probes.append(_gram_q(qs, word))
+        probes.append(_gram_probe(qs, word))
         return probes
     if _LATIN.match(word):
         probes += [_prefix_q("name_initials", word), _prefix_q("name_pinyin", word)]
     if len(word) >= 3:
-        probes.append(_substring_q(qs, word))
+        probes.append(_substring_probe(qs, word))
     return probes
 
 
@@ -197,6 +241,9 @@ def _search(qs: QuerySet, term: str, limit: int) -> list:
                 narrowed = narrowed.filter(q)
     ids: list[int] = []
     for probe in _probes(qs, driver):
+        if isinstance(probe, _FtsProbe):
+            ids.extend(_fts_probe(narrowed, probe))
+            continue
         found = narrowed.filter(probe).order_by().values_list("pk", flat=True)[:PROBE_LIMIT]
         ids.extend(found)
     if not ids:

@@ -92,3 +92,19 @@ def test_seed_demo(workspace, admin_user, reps, var_dir):
     # Only once.
     assert demo.seed_demo(workspace=workspace, users=users) == {"contacts": 0}
     assert contacts.count() == 300
+
+
+def test_large_seed_rebuilds_the_search_index(workspace, admin_user, var_dir, monkeypatch):
+    from guanxi.customers.tests.factories import ContactFactory
+
+    monkeypatch.setattr(demo, "REBUILD_ABOVE", 10)
+    demo.seed_contacts(workspace=workspace, actor=admin_user, count=200)
+    seeded = Contact.objects.in_workspace(workspace).exclude(company="").first()
+    found = search.search_contacts(
+        workspace=workspace, actor=admin_user, term=seeded.company, limit=500
+    )
+    assert seeded in found
+    # The triggers are back: a contact written afterwards is found too.
+    ContactFactory(workspace=workspace, name="欧阳娜娜", company="北京某某科技")
+    found = search.search_contacts(workspace=workspace, actor=admin_user, term="某某科技")
+    assert [c.name for c in found] == ["欧阳娜娜"]

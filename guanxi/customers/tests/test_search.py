@@ -182,3 +182,19 @@ def test_search_runs_a_fixed_number_of_queries(
     for term in ("张三", "zs", "5678", "zhangsan@"):
         with django_assert_max_num_queries(8):
             names(workspace, admin_user, term)
+
+
+def test_rep_finds_own_contact_behind_many_others(workspace, rep, other_rep, monkeypatch):
+    # The probes read matches in rounds (SQLite) or bounded by a limit: a rep who sees one
+    # of many matching contacts still finds it.
+    monkeypatch.setattr(search, "FTS_ROUNDS", (2, 5))
+    monkeypatch.setattr(search, "PROBE_LIMIT", 3)
+    for n in range(12):
+        ContactFactory(
+            workspace=workspace, name=f"王{n}", company="深圳腾讯计算机系统", owner=other_rep
+        )
+    mine = ContactFactory(
+        workspace=workspace, name="王大锤", company="深圳腾讯计算机系统", owner=rep
+    )
+    assert search.search_contacts(workspace=workspace, actor=rep, term="腾讯计算机") == [mine]
+    assert search.search_contacts(workspace=workspace, actor=rep, term="腾讯") == [mine]

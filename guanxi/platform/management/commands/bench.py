@@ -41,6 +41,20 @@ class Command(BaseCommand):
             help="Row counts to measure at, comma-separated (default 1000,10000).",
         )
         parser.add_argument(
+            "--suite",
+            choices=("pages", "customers"),
+            default="pages",
+            help="pages: the platform's list pages (default); customers: seed rate, search, "
+            "contacts list and 360° page at --contacts N (bench/customers.py).",
+        )
+        parser.add_argument(
+            "--contacts",
+            type=int,
+            default=1_000_000,
+            metavar="N",
+            help="--suite customers: contacts in the bench workspace (default 1,000,000).",
+        )
+        parser.add_argument(
             "--write",
             metavar="FILE",
             help="Also write the table into FILE (e.g. docs/benchmarks.md), replacing the "
@@ -48,6 +62,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, requests: int, scales: str, write: str | None, **options):
+        if options.get("suite") == "customers":
+            return self._customers(requests=requests, contacts=options["contacts"], write=write)
         try:
             from bench.pages import Runner, markdown, write_section
         except ImportError as exc:
@@ -60,6 +76,19 @@ class Command(BaseCommand):
         runner = Runner(requests=requests, scales=_scales(scales), log=self.stderr.write)
         results = runner.run()
         table = markdown(results, requests=requests)
+        self.stdout.write("")
+        self.stdout.write(table)
+        if write:
+            write_section(write, table)
+            self.stderr.write(f"Wrote the results into {write}.")
+
+    def _customers(self, *, requests: int, contacts: int, write: str | None) -> None:
+        from bench.customers import Runner, markdown, write_section
+
+        if contacts < 1 or requests < 1:
+            raise CommandError("--contacts and --requests must be 1 or more.")
+        report = Runner(contacts=contacts, requests=requests, log=self.stderr.write).run()
+        table = markdown(report)
         self.stdout.write("")
         self.stdout.write(table)
         if write:
