@@ -347,3 +347,20 @@ def test_pool_owner(tmp_path, admin_user):
     path = write_csv(tmp_path / "c.csv", rows_of([contact_row(1)]))
     run_import(admin_user, path, owner="pool")
     assert Contact.objects.across_workspaces().get().owner_id is None
+
+
+def test_imported_contacts_are_found_by_search(tmp_path, admin_user):
+    from guanxi.customers.search import search_contacts
+
+    path = write_csv(tmp_path / "c.csv", rows_of([contact_row(1), contact_row(2, name="李四")]))
+    run_import(admin_user, path)
+    ws = admin_user.workspace
+    found = search_contacts(workspace=ws, actor=admin_user, term="李四", limit=10)
+    assert [c.name for c in found] == ["李四"]
+    found = search_contacts(workspace=ws, actor=admin_user, term="13812340001", limit=10)
+    assert [c.name for c in found] == ["张三1"]
+    # The search index trigger is back after the batch.
+    from guanxi.customers.tests.factories import ContactFactory as Factory
+
+    Factory(workspace=ws, name="王五", code="X1")
+    assert search_contacts(workspace=ws, actor=admin_user, term="王五", limit=10)
