@@ -422,9 +422,10 @@ def duplicates_path(workspace) -> Path:
 
 
 def _analyze(*models) -> None:
-    """Fresh planner statistics after a bulk load (PostgreSQL's autovacuum would get there
-    later; until then the planner thinks the tables are small)."""
-    if connection.vendor == "postgresql":
+    """Fresh planner statistics after a bulk load. PostgreSQL's autovacuum would get there
+    later; SQLite never does by itself, and without statistics it takes ``workspace_id = ?``
+    for a selective index and walks a whole workspace instead of looking rows up by id."""
+    if connection.vendor in ("postgresql", "sqlite"):
         with connection.cursor() as cursor:
             for model in models:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

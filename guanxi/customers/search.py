@@ -32,6 +32,9 @@ from . import normalize, selectors
 MIN_LENGTH = 2
 MIN_PHONE_DIGITS = 4
 PROBE_LIMIT = 200
+# SQLite lists show at most this many matches of each probe of a search (a broader term
+# is narrowed by typing more); PostgreSQL lists have no such bound.
+LIST_MATCH_LIMIT = 2000
 _HIGH = "\U0010ffff"
 _PHONE = re.compile(r"^\+?[\d\s\-().]+$")
 _LATIN = re.compile(r"^[a-z]+$")
@@ -132,6 +135,11 @@ def filter_queryset(qs: QuerySet, term: str) -> QuerySet:
     conditions = [q for q in (_word_q(qs, word) for word in parts) if q is not None]
     if not conditions:
         return qs.none()
+    if _vendor(qs) == "sqlite":
+        # SQLite's planner walks the list's sort index and tests every row against the
+        # search (seconds at a million rows); hand it the matching ids instead.
+        searchable = [w for w in parts if _word_q(qs, w) is not None]
+        return qs.filter(pk__in=_matching_ids(qs, searchable, LIST_MATCH_LIMIT))
     for q in conditions:
         qs = qs.filter(q)
     return qs
@@ -149,27 +157,25 @@ class _FtsProbe:
 
 
 # How many FTS matches a probe reads before it applies the workspace and visibility, in
-# rounds: most terms finish in the first; a rep who sees few of many matches goes on.
-FTS_ROUNDS = (2_000, 20_000)
+# rounds (times the number of records wanted): most terms finish in the first; a rep who
+# sees few of many matches goes on, and the last round reads every match.
+FTS_ROUNDS = (10, 100)
 
 
-def _fts_probe(narrowed: QuerySet, probe: _FtsProbe) -> list[int]:
-    sql = f"SELECT rowid FROM {probe.table} WHERE {probe.table} MATCH %s LIMIT %s"
-    for limit in FTS_ROUNDS:
-        with connections[narrowed.db].cursor() as cursor:
-            cursor.execute(sql, [probe.query, limit])
-            rowids = [row[0] for row in cursor.fetchall()]
-        found = list(
-            narrowed.filter(pk__in=rowids).order_by().values_list("pk", flat=True)[:PROBE_LIMIT]
-        )
-        if len(rowids) < limit or len(found) >= PROBE_LIMIT:
+def _fts_probe(narrowed: QuerySet, probe: _FtsProbe, cap: int) -> list[int]:
+    sql = f"SELECT rowid FROM {probe.table} WHERE {probe.table} MATCH %s"
+    for factor in FTS_ROUNDS:
+        limit = factor * cap
+        some = RawSQL(f"{sql} LIMIT %s", (probe.query, limit))
+        found = list(narrowed.filter(pk__in=some).order_by().values_list("pk", flat=True)[:cap])
+        if len(found) >= cap:
             return found
-    everything = RawSQL(
-        f"SELECT rowid FROM {probe.table} WHERE {probe.table} MATCH %s", (probe.query,)
-    )
-    return list(
-        narrowed.filter(pk__in=everything).order_by().values_list("pk", flat=True)[:PROBE_LIMIT]
-    )
+        with connections[narrowed.db].cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s)", [probe.query, limit])
+            if cursor.fetchone()[0] < limit:
+                return found  # that was every match
+    everything = RawSQL(sql, (probe.query,))
+    return list(narrowed.filter(pk__in=everything).order_by().values_list("pk", flat=True)[:cap])
 
 
 def _substring_probe(qs: QuerySet, word: str):
@@ -227,11 +233,9 @@ def _rank(record, term: str, digits: str | None) -> int:
     return 2
 
 
-def _search(qs: QuerySet, term: str, limit: int) -> list:
-    parts = [w for w in words(term) if _word_q(qs, w) is not None]
-    if not parts or limit < 1:
-        return []
-    # The longest word drives the probes; the others narrow each probe.
+def _matching_ids(qs: QuerySet, parts: list[str], cap: int) -> set[int]:
+    """Ids of records every word matches: at most ``cap`` per probe of the longest word
+    (which drives), the other words narrowing each probe."""
     driver = max(parts, key=len)
     narrowed = qs
     for word in parts:
@@ -239,18 +243,25 @@ def _search(qs: QuerySet, term: str, limit: int) -> list:
             q = _word_q(qs, word)
             if q is not None:
                 narrowed = narrowed.filter(q)
-    ids: list[int] = []
+    ids: set[int] = set()
     for probe in _probes(qs, driver):
         if isinstance(probe, _FtsProbe):
-            ids.extend(_fts_probe(narrowed, probe))
-            continue
-        found = narrowed.filter(probe).order_by().values_list("pk", flat=True)[:PROBE_LIMIT]
-        ids.extend(found)
+            ids.update(_fts_probe(narrowed, probe, cap))
+        else:
+            ids.update(narrowed.filter(probe).order_by().values_list("pk", flat=True)[:cap])
+    return ids
+
+
+def _search(qs: QuerySet, term: str, limit: int) -> list:
+    parts = [w for w in words(term) if _word_q(qs, w) is not None]
+    if not parts or limit < 1:
+        return []
+    ids = _matching_ids(qs, parts, PROBE_LIMIT)
     if not ids:
         return []
-    records = list(qs.filter(pk__in=set(ids)))
+    records = list(qs.filter(pk__in=ids))
     full = " ".join(parts)
-    digits = _phone_digits(driver) if len(parts) == 1 else None
+    digits = _phone_digits(parts[0]) if len(parts) == 1 else None
     records.sort(key=lambda r: (_rank(r, full, digits), len(r.name), r.name, r.pk))
     return records[:limit]
 

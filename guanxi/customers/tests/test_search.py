@@ -187,7 +187,7 @@ def test_search_runs_a_fixed_number_of_queries(
 def test_rep_finds_own_contact_behind_many_others(workspace, rep, other_rep, monkeypatch):
     # The probes read matches in rounds (SQLite) or bounded by a limit: a rep who sees one
     # of many matching contacts still finds it.
-    monkeypatch.setattr(search, "FTS_ROUNDS", (2, 5))
+    monkeypatch.setattr(search, "FTS_ROUNDS", (1, 2))
     monkeypatch.setattr(search, "PROBE_LIMIT", 3)
     for n in range(12):
         ContactFactory(
