@@ -417,3 +417,37 @@ def test_detail_page_is_phone_friendly(admin_client, admin_user):
     assert 'name="viewport"' in body and 'href="tel:+8613812345678"' in body
     assert re.search(r'class="grid-2 customer-360"', body)
     assert AuditEntry.objects.filter(workspace=admin_user.workspace).exists()
+
+
+def test_hooks_of_the_other_parts_are_on_the_pages(admin_client, admin_user):
+    """Claim/release, the lazy consent and duplicate panels and the as-you-type duplicate
+    check appear when their parts are installed (the pages render without them too)."""
+    from django.urls import NoReverseMatch, reverse
+
+    contact = records.contact_create(**ws(admin_user), name="张三")
+    pooled = records.account_create(**ws(admin_user), name="Pool Co", owner_id=None)
+    body = admin_client.get(f"/customers/contacts/{contact.pk}/").content.decode()
+    form = admin_client.get("/customers/contacts/new/").content.decode()
+    pooled_body = admin_client.get(f"/customers/accounts/{pooled.pk}/").content.decode()
+    try:
+        release = reverse("customers:release")
+        claim = reverse("customers:claim")
+    except NoReverseMatch:
+        release = claim = None
+    if release:
+        assert f'action="{release}"' in body and f'action="{claim}"' in pooled_body
+    try:
+        consent = reverse("customers:contact_consent_panel", args=[contact.pk])
+    except NoReverseMatch:
+        consent = None
+    if consent:
+        assert f'hx-get="{consent}"' in body and 'hx-trigger="load"' in body
+    try:
+        panel = reverse("customers:record_duplicates_panel", args=["contact", contact.pk])
+        check = reverse("customers:duplicate_check")
+    except NoReverseMatch:
+        panel = check = None
+    if panel:
+        assert f'hx-get="{panel}"' in body
+        assert f'hx-get="{check}"' in form and 'hx-target="#duplicate-warning"' in form
+        assert 'name="object_key" value="customers.contact"' in form
