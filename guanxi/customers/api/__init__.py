@@ -5,5 +5,6 @@ from ninja import Router
 from . import accounts, contacts, duplicates, imports, pool, privacy, search
 
 router = Router()
-for module in (search, accounts, contacts, pool, privacy, imports, duplicates):
+# duplicates before accounts/contacts: its /contacts/merge must win over /contacts/{id}.
+for module in (search, duplicates, accounts, contacts, pool, privacy, imports):
     router.add_router("", module.router)

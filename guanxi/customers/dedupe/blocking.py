@@ -41,10 +41,19 @@ class Blocks:
             self.keys.append(_hash(key))
             self.records.append(index)
 
+    def release(self) -> None:
+        self.keys, self.records = array("q"), array("l")
+
     def pairs(self, window: int = WINDOW, max_block: int = MAX_BLOCK) -> np.ndarray:
         """Unique candidate pairs as an (n, 2) array of record numbers, left < right."""
+        codes = self.pair_codes(window, max_block)
+        return np.stack((codes >> 32, codes & 0xFFFFFFFF), axis=1)
+
+    def pair_codes(self, window: int = WINDOW, max_block: int = MAX_BLOCK) -> np.ndarray:
+        """Unique candidate pairs as sorted int64 codes ``left << 32 | right``, left < right
+        (8 bytes a pair; sorted, so the pairs of one record come together)."""
         if not self.keys:
-            return np.empty((0, 2), dtype=np.int64)
+            return np.empty(0, dtype=np.int64)
         keys = np.frombuffer(self.keys, dtype=np.int64)
         recs = np.frombuffer(
             self.records, dtype=np.int64 if self.records.itemsize == 8 else np.int32
@@ -68,12 +77,52 @@ class Blocks:
                 break
             a, b = recs[:-d][same], recs[d:][same]
             lo, hi = np.minimum(a, b), np.maximum(a, b)
-            chunks.append(lo * (1 << 32) + hi)
+            code = lo * (1 << 32) + hi
+            chunks.append(np.unique(code[lo != hi]))
+            del a, b, lo, hi, same, code
+        del keys, recs
         if not chunks:
-            return np.empty((0, 2), dtype=np.int64)
-        codes = np.unique(np.concatenate(chunks))
-        codes = codes[(codes >> 32) != (codes & 0xFFFFFFFF)]
-        return np.stack((codes >> 32, codes & 0xFFFFFFFF), axis=1)
+            return np.empty(0, dtype=np.int64)
+        return np.unique(np.concatenate(chunks))
+
+
+class Frequencies:
+    """How many records share each record's name key and street (contacts only): hashes
+    collected per record number, counted with numpy at the end (16 bytes a record)."""
+
+    def __init__(self) -> None:
+        self.names = array("q")
+        self.streets = array("q")
+        self.name_counts = np.empty(0, dtype=np.uint32)
+        self.street_counts = np.empty(0, dtype=np.uint32)
+
+    def add(self, f: tuple[str, ...]) -> None:
+        key = matching.name_key(f)
+        self.names.append(_hash(key) if key else 0)
+        street = f[matching.STREET]
+        self.streets.append(_hash(street) if street else 0)
+
+    @staticmethod
+    def _counts(hashes: array) -> np.ndarray:
+        values = np.frombuffer(hashes, dtype=np.int64) if hashes else np.empty(0, np.int64)
+        if not len(values):
+            return np.empty(0, dtype=np.uint32)
+        _u, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+        out = counts[inverse].astype(np.uint32)
+        out[values == 0] = 0
+        return out
+
+    def count(self) -> Frequencies:
+        self.name_counts = self._counts(self.names)
+        self.street_counts = self._counts(self.streets)
+        self.names = self.streets = array("q")
+        return self
+
+    def of(self, i: int, j: int) -> tuple[int, int]:
+        return (
+            int(max(self.name_counts[i], self.name_counts[j])),
+            int(max(self.street_counts[i], self.street_counts[j])),
+        )
 
 
 def candidate_pairs(
@@ -86,12 +135,26 @@ def candidate_pairs(
     return blocks.pairs()
 
 
+def frequencies(object_key: str, feats: list[tuple[str, ...]]) -> Frequencies | None:
+    if object_key != matching.CONTACT:
+        return None
+    freqs = Frequencies()
+    for f in feats:
+        freqs.add(f)
+    return freqs.count()
+
+
 def scored_pairs(
-    object_key: str, feats: list, pairs: np.ndarray, threshold: float
+    object_key: str,
+    feats: list,
+    pairs: np.ndarray,
+    threshold: float,
+    freqs: Frequencies | None = None,
 ) -> Iterator[tuple[int, int, float, list[str]]]:
-    """(i, j, score, reasons) of the candidate pairs at or above ``threshold``."""
-    score = matching.score_contacts if object_key == matching.CONTACT else matching.score_accounts
+    """(i, j, score, reasons) of the candidate pairs at or above ``threshold``; with
+    ``freqs`` (``frequencies(...)``) common names and busy streets weigh less."""
     for i, j in pairs.tolist():
-        s, reasons = score(feats[i], feats[j])
+        freq = freqs.of(i, j) if freqs is not None else None
+        s, reasons = matching.score(object_key, feats[i], feats[j], freq)
         if s >= threshold:
             yield i, j, s, reasons

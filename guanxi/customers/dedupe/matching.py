@@ -419,17 +419,48 @@ def _city_cmp(a: str, b: str) -> tuple[float, str | None]:
     return -1.5, None
 
 
+# --- value frequency ---------------------------------------------------------------------------
+# Agreeing on a name (or street) that many records in the data share says less than agreeing
+# on a rare one (Fellegi–Sunter with value-specific u-probabilities). The scan counts, per
+# record, how many records have its name key and its street; a pair's agreement weight falls
+# by ``k · ln(count / 2)`` (a duplicate pair alone makes a count of 2), down to a floor.
+NAME_FREQ_K = {"cjk": 1.1, "latin": 0.8}
+NAME_FLOOR = 1.0
+STREET_FREQ_K = 0.9
+STREET_FLOOR = 0.5
+
+
+def name_key(f: tuple[str, ...]) -> str:
+    """The key a name is counted by: first and last in Latin letters (pinyin for Chinese),
+    in either order, so 张三, 張三 and "San Zhang" count together."""
+    if not (f[FN] or f[LN]):
+        return ""
+    return " ".join(sorted((f[FN], f[LN])))
+
+
+def _freq_weight(weight: float, count: int, k: float, floor: float) -> float:
+    if count <= 2 or weight <= floor:
+        return weight
+    return max(floor, weight - k * math.log(count / 2.0))
+
+
 def _logistic(total: float) -> float:
     return 1.0 / (1.0 + math.exp(-SLOPE * (total - OFFSET)))
 
 
-def score_contacts(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[float, list[str]]:
-    """(score in [0, 1], reasons) of two contacts' features."""
+def score_contacts(
+    a: tuple[str, ...], b: tuple[str, ...], freq: tuple[int, int] | None = None
+) -> tuple[float, list[str]]:
+    """(score in [0, 1], reasons) of two contacts' features. ``freq`` is (how many records
+    share the pair's name key, how many its street) when the caller counted them (the scan):
+    agreement on a common name or a busy address then weighs less."""
     total = 0.0
     reasons: list[str] = []
+    name_count, street_count = freq or (0, 0)
     # Names: the Chinese characters when both have them, else first/last (or swapped).
     if a[CJK] and b[CJK] and a[CJK] == b[CJK]:
-        total += 5.5  # Chinese names are less distinctive than Latin first + last
+        # Chinese names are less distinctive than Latin first + last
+        total += _freq_weight(5.5, name_count, NAME_FREQ_K["cjk"], NAME_FLOOR)
         reasons.append("same_name")
     else:
         fa, la, fb, lb = a[FN], a[LN], b[FN], b[LN]
@@ -439,8 +470,11 @@ def score_contacts(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[float, list[
             total += swapped - 0.5
             reasons.append("name_swapped")
         elif straight > 0:
-            total += straight
             exact = fa == fb and la == lb and (fa or la)
+            if exact or straight >= 7.0:
+                k = NAME_FREQ_K["cjk" if a[CJK] or b[CJK] else "latin"]
+                straight = _freq_weight(straight, name_count, k, NAME_FLOOR)
+            total += straight
             if exact:
                 reasons.append("same_name")
             elif _nick(fa, fb):
@@ -465,18 +499,28 @@ def score_contacts(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[float, list[
             reasons.append("same_email")
         else:
             total -= 0.5
-    for weight, reason in (
-        _birthday_cmp(a[BDAY], b[BDAY]),
-        _id_cmp(a[IDNO], b[IDNO]),
-        _street_cmp(a[STREET], b[STREET]),
-        _postal_cmp(a[POSTAL], b[POSTAL]),
-        _city_cmp(a[CITY], b[CITY]),
-    ):
+    for weight, reason in (_birthday_cmp(a[BDAY], b[BDAY]), _id_cmp(a[IDNO], b[IDNO])):
+        total += weight
+        if reason:
+            reasons.append(reason)
+    # Where they live: the street, postal code, city and province say much the same thing,
+    # so when the street agrees exactly the others add no further agreement (only
+    # disagreement), and a street many records share weighs less.
+    street_w, street_r = _street_cmp(a[STREET], b[STREET])
+    same_street = street_r == "address"
+    if same_street:
+        street_w = _freq_weight(street_w, street_count, STREET_FREQ_K, STREET_FLOOR)
+    total += street_w
+    if street_r:
+        reasons.append(street_r)
+    for weight, reason in (_postal_cmp(a[POSTAL], b[POSTAL]), _city_cmp(a[CITY], b[CITY])):
+        if same_street and weight > 0:
+            weight = min(weight, 0.5)
         total += weight
         if reason:
             reasons.append(reason)
     if a[PROV] and b[PROV]:
-        total += 0.3 if a[PROV] == b[PROV] else -0.5
+        total += (0.0 if same_street else 0.3) if a[PROV] == b[PROV] else -0.5
     if a[COMPANY] and b[COMPANY]:
         total += 0.5 if a[COMPANY] == b[COMPANY] else -0.3
     return _logistic(total), reasons
@@ -535,9 +579,11 @@ def score_accounts(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[float, list[
     return _logistic(total), reasons
 
 
-def score(object_key: str, a: tuple[str, ...], b: tuple[str, ...]) -> tuple[float, list[str]]:
+def score(
+    object_key: str, a: tuple[str, ...], b: tuple[str, ...], freq: tuple[int, int] | None = None
+) -> tuple[float, list[str]]:
     if object_key == CONTACT:
-        return score_contacts(a, b)
+        return score_contacts(a, b, freq)
     return score_accounts(a, b)
 
 
