@@ -16,12 +16,15 @@ def pool_customers(
     *, workspace: Workspace, actor: User, object_key: str, term: str = ""
 ) -> QuerySet:
     """Unowned accounts, or unowned individual contacts (no account), matching ``term``."""
+    columns = ["code", "name", "city", "industry", "last_activity_at", "owner_id"]
     if object_key == ACCOUNT:
         qs = Account.objects.in_workspace(workspace).filter(owner__isnull=True)
     else:
         qs = Contact.objects.in_workspace(workspace).filter(
             owner__isnull=True, account__isnull=True
         )
+        columns.append("company")
+    qs = qs.only(*columns)
     if not permissions.can(actor, object_key, Action.READ):
         return qs.none()
     term = (term or "").strip()[:100]

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guanxi.common.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from guanxi.platform import audit, permissions
-from guanxi.platform.models import Action, AuditAction, User, Workspace
+from guanxi.platform.models import Action, AuditAction, AuditEntry, User, Workspace
 
 from ..models import Account, Contact, PoolEvent, PoolSettings
 
@@ -532,20 +532,61 @@ def _sweep(workspace, object_key, model, queryset, *, reason: str) -> int:
             if not ids:
                 return moved
             # Re-check under the lock: a claim or an activity may have come in between.
-            records = list(queryset().select_for_update().filter(pk__in=ids).order_by("pk"))
-            for record in records:
-                _move(
-                    actor=None,
-                    workspace=workspace,
-                    object_key=object_key,
-                    record=record,
-                    to_owner_id=None,
-                    kind=PoolEvent.Kind.RETURNED,
-                    reason=reason,
-                )
-            moved += len(records)
+            records = list(
+                queryset()
+                .select_for_update(of=("self",))
+                .filter(pk__in=ids)
+                .select_related("owner")
+                .only("pk", "code", "name", "owner_id", "owned_since", "owner__full_name")
+                .order_by("pk")
+            )
             if not records:
                 return moved
+            _return_many(workspace, object_key, model, records, reason=reason)
+            moved += len(records)
+
+
+def _return_many(workspace, object_key, model, records, *, reason: str) -> None:
+    """The sweep's moves in bulk: one UPDATE, one INSERT of pool events, one of audit rows
+    per batch — the same rows ``_move`` writes one by one."""
+    ws_id = _ws_id(workspace)
+    now = timezone.now()
+    model.objects.in_workspace(workspace).filter(pk__in=[r.pk for r in records]).update(
+        owner=None, owned_since=None, updated_at=now
+    )
+    link = "account" if object_key == ACCOUNT else "contact"
+    PoolEvent.objects.bulk_create(
+        [
+            PoolEvent(
+                workspace_id=ws_id,
+                kind=PoolEvent.Kind.RETURNED,
+                from_owner_id=r.owner_id,
+                reason=reason[:200],
+                **{f"{link}_id": r.pk},
+            )
+            for r in records
+        ]
+    )
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                workspace_id=ws_id,
+                actor=None,
+                actor_label="system",
+                action=AuditAction.UPDATE,
+                object_key=object_key,
+                object_id=str(r.pk),
+                object_repr=str(r.name)[:200],
+                changes={
+                    "owner": [{"id": r.owner_id, "label": r.owner.full_name}, None],
+                    "owned_since": [r.owned_since.isoformat() if r.owned_since else None, None],
+                    "pool": [None, PoolEvent.Kind.RETURNED],
+                    "reason": [None, reason[:200]],
+                },
+            )
+            for r in records
+        ]
+    )
 
 
 def pool_return_sweep_all(*, now: dt.datetime | None = None) -> dict[int, SweepResult]:

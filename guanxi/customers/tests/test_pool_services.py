@@ -371,6 +371,11 @@ def test_sweep_returns_neglected_customers(workspace, rep):
     assert lonely.owner_id is None and at_account.owner_id == rep.pk
     event = PoolEvent.objects.in_workspace(workspace).get(account=old)
     assert event.kind == "returned" and event.actor_id is None and event.from_owner_id == rep.pk
+    entry = AuditEntry.objects.in_workspace(workspace).get(
+        object_key=ACCOUNT, object_id=str(old.pk)
+    )
+    assert entry.actor_label == "system" and entry.changes["pool"] == [None, "returned"]
+    assert entry.changes["owner"] == [{"id": rep.pk, "label": rep.full_name}, None]
 
 
 def test_sweep_returns_departed_reps_customers(workspace, rep, rep2):
