@@ -252,6 +252,30 @@ def ensure_not_erased(contact: Contact) -> None:
         )
 
 
+# What an erased record may no longer be given: the fields erasure emptied, its name, and
+# further addresses, phones, e-mails, interests and custom values.
+PERSONAL_CHANGES = frozenset(
+    {*ERASED_TEXT_FIELDS, *ERASED_NULL_FIELDS, "name", "custom", "interests", "address"}
+)
+
+
+def refuse_personal_changes(contact: Contact, changes) -> None:
+    """Refuse changes that would make an erased record a person again; business facts
+    (stages, tags, account, company, job title) may still change."""
+    if contact.erased_at is None:
+        return
+    touched = sorted(set(changes) & PERSONAL_CHANGES)
+    if touched:
+        raise Conflict(
+            _(
+                "This person's personal data was erased; these fields cannot be filled again: "
+                "%(fields)s."
+            )
+            % {"fields": ", ".join(touched)},
+            code="contact_erased",
+        )
+
+
 def _reason(reason) -> str:
     text = "" if reason is None else str(reason)
     if "\x00" in text:

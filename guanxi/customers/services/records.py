@@ -684,6 +684,10 @@ def _update(kind: _Kind, *, actor, workspace, record_id, changes: dict):
     )
     with transaction.atomic():
         record = _lock(kind, workspace=workspace, actor=actor, record_id=record_id)
+        if kind.model is Contact:  # an erased person stays erased (services/privacy.py)
+            from .privacy import refuse_personal_changes
+
+            refuse_personal_changes(record, changes)
         before = audit.snapshot(record)
         stages_before = {f: getattr(record, f) for f in STAGE_FIELDS.values()}
         for stage_kind, field in STAGE_FIELDS.items():

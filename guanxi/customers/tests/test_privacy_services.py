@@ -270,3 +270,20 @@ def test_erase_across_workspaces_is_not_found(workspace, other_admin, person):
         privacy.contact_erase(
             actor=other_admin, workspace=other_admin.workspace, contact_id=person.pk, reason="x"
         )
+
+
+def test_erased_person_cannot_be_edited_back(workspace, manager, person):
+    from guanxi.customers.services import records
+
+    privacy.contact_erase(actor=manager, workspace=workspace, contact_id=person.pk, reason="asked")
+    for changes in ({"name": "王小明"}, {"mobile": "13800138000"}, {"first_name": "小明"}):
+        with pytest.raises(Conflict) as exc:
+            records.contact_update(
+                actor=manager, workspace=workspace, contact_id=person.pk, **changes
+            )
+        assert exc.value.code == "contact_erased"
+    records.contact_update(
+        actor=manager, workspace=workspace, contact_id=person.pk, lifecycle_stage="lost"
+    )
+    person.refresh_from_db()
+    assert person.lifecycle_stage == "lost" and person.mobile == ""
