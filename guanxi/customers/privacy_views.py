@@ -84,6 +84,7 @@ def contact_consent_panel(request, pk: int):
         "can_record": permissions.can(request.user, CONTACT, "update")
         and "consent" not in permissions.read_only_fields(request.user, CONTACT)
         and contact.erased_at is None,
+        "can_export": permissions.can(request.user, CONTACT, "export"),
     }
     if request.htmx:
         return render(request, "customers/panel_consent.html", context)

@@ -169,6 +169,7 @@ def test_consent_panel_shows_and_records(client, workspace, rep):
     url = reverse("customers:contact_consent_panel", args=[person.pk])
     response = client.get(url, **HX)
     assert response.status_code == 200 and "consent-panel" in response.content.decode()
+    assert "personal-data" in response.content.decode()
     response = client.post(
         url,
         {
