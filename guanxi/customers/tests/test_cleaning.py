@@ -263,3 +263,18 @@ def test_clean_value_single_field():
     assert cleaning.clean_value(cleaning.CONTACT_KEY, "mobile", "13812345678") == "+8613812345678"
     with pytest.raises(ValueError):
         cleaning.clean_value(cleaning.CONTACT_KEY, "birthday", "2023-02-30")
+
+
+@pytest.mark.parametrize(
+    "e164,national",
+    [
+        ("+8613812345678", "13812345678"),
+        ("+8619912345678", "19912345678"),
+        ("+861012345678", "01012345678"),
+        ("+862161234567", "02161234567"),
+    ],
+)
+def test_national_digits_fast_path_agrees_with_the_parser(e164, national):
+    from guanxi.customers import normalize
+
+    assert normalize.phone_national_digits(e164) == national
