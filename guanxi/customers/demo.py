@@ -383,37 +383,52 @@ def _tag_new_contacts(workspace, tags: list[int], after_id: int) -> None:
             )
 
 
-# Below this many rows the SQLite search triggers stay on; above, the seeder drops them,
-# inserts, and rebuilds the FTS5 tables in one pass (about 10 µs a row instead of 90).
+# Below this many rows the search index is kept up row by row; above, the seeder takes it
+# off and builds it again in one pass: on SQLite the FTS5 triggers cost about 90 µs a row
+# against 10 µs for a rebuild; on PostgreSQL the GIN indexes slow COPY down several times.
 REBUILD_ABOVE = 20_000
+SEARCH_INDEXES = ("customers_contact_search_trgm", "customers_contact_search_grams")
 
 
 @contextmanager
-def _sqlite_search_index_deferred(rows: int):
-    """On SQLite, for a large seed: the contact search triggers of migration 0003 are
-    dropped for the duration and recreated from their own SQL, then the FTS5 tables are
-    rebuilt from the contacts (all of them, so nothing written meanwhile is missed)."""
-    if connection.vendor != "sqlite" or rows < REBUILD_ABOVE:
+def _search_index_deferred(rows: int):
+    """For a large seed: the contact search index of migration 0003 is taken off for the
+    duration and put back from its own definition, then rebuilt from all the contacts
+    (so nothing written meanwhile is missed)."""
+    if rows < REBUILD_ABOVE or connection.vendor not in ("sqlite", "postgresql"):
         yield
         return
     table = Contact._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
-            "AND name LIKE %s",
-            [table, f"{table}_search_%"],
-        )
-        triggers = cursor.fetchall()
-        for name, _sql in triggers:
-            cursor.execute(f"DROP TRIGGER {name}")
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
+                "AND name LIKE %s",
+                [table, f"{table}_search_%"],
+            )
+        else:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+                "AND indexname = ANY(%s)",
+                [table, list(SEARCH_INDEXES)],
+            )
+        definitions = cursor.fetchall()
+        for name, _sql in definitions:
+            kind = "TRIGGER" if connection.vendor == "sqlite" else "INDEX"
+            cursor.execute(f"DROP {kind} {name}")
     try:
         yield
     finally:
         with transaction.atomic(), connection.cursor() as cursor:
-            for _name, sql in triggers:
+            if connection.vendor == "postgresql":
+                # Deferred foreign-key checks pending in an outer transaction would refuse
+                # CREATE INDEX; check them now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for _name, sql in definitions:
                 cursor.execute(sql)
-            for fts in (f"{table}_fts", f"{table}_grams"):
-                if triggers:
+            if connection.vendor == "sqlite" and definitions:
+                for fts in (f"{table}_fts", f"{table}_grams"):
                     cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
 
 
@@ -468,7 +483,7 @@ def seed_contacts(*, workspace, actor, count: int, users=None, seed=None, log=No
     )
     with (
         path.open("a", newline="", encoding="utf-8") as out,
-        _sqlite_search_index_deferred(count),
+        _search_index_deferred(count),
     ):
         writer = csv.writer(out)
         if new_file:
