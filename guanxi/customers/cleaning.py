@@ -978,8 +978,11 @@ def _decimal(fdef: FieldDef, raw: Any) -> decimal.Decimal | None:
     if number is None:
         return None
     places = fdef.decimal_places or 0
-    number = number.quantize(decimal.Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)
     whole = (fdef.max_digits or 18) - places
+    try:
+        number = number.quantize(decimal.Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)
+    except decimal.InvalidOperation:  # more digits than the context holds: far too big
+        raise _Bad(MSG_DIGITS % {"n": whole}) from None
     if abs(number) >= decimal.Decimal(10) ** whole:
         raise _Bad(MSG_DIGITS % {"n": whole})
     return number

@@ -284,3 +284,9 @@ def test_hidden_fields_are_left_out_and_not_filterable(admin_user, workspace, sa
         rep_api.patch(f"/contacts/{c.pk}", {"mobile": "13900000000"}), 403, "field_read_only"
     )
     assert ContactPoint.objects.filter(workspace=workspace).count() == 0
+
+
+def test_huge_numbers_are_a_field_error(api, workspace):
+    error = assert_error(api.post("/accounts", {"name": "X", "credit_limit": "1e400"}), 400)
+    assert "credit_limit" in error["fields"]
+    assert not Account.objects.filter(workspace=workspace).exists()
