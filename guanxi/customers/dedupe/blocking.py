@@ -20,6 +20,12 @@ from . import matching
 
 WINDOW = 24
 MAX_BLOCK = 5000
+# Keys made of an address alone ("aw", "ac"): an address that many records share (an office
+# tower, a campus, a synthetic pool of addresses) says nothing about who is who, and such
+# blocks made most of the compared pairs at 1M contacts. Above this size they are skipped;
+# the records still meet on their name, phone, e-mail, ID and birthday keys.
+WEAK_PREFIXES = ("aw", "ac")
+MAX_WEAK_BLOCK = 100
 
 
 def _hash(key: str) -> int:
@@ -38,7 +44,10 @@ class Blocks:
 
     def add(self, index: int, keys: Iterable[str]) -> None:
         for key in dict.fromkeys(keys):
-            self.keys.append(_hash(key))
+            h = _hash(key)
+            # The lowest bit marks a weak key (hash collisions across kinds stay negligible).
+            h = (h | 1) if key.startswith(WEAK_PREFIXES) else (h & ~1)
+            self.keys.append(h)
             self.records.append(index)
 
     def release(self) -> None:
@@ -65,8 +74,10 @@ class Blocks:
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
         sizes = np.diff(np.r_[starts, len(keys)])
         size_of = np.repeat(sizes, sizes)
-        self.skipped_blocks = int((sizes > max_block).sum())
-        keep = (size_of > 1) & (size_of <= max_block)
+        weak = (keys[starts] & 1).astype(bool)
+        limit = np.where(weak, min(MAX_WEAK_BLOCK, max_block), max_block)
+        self.skipped_blocks = int((sizes > limit).sum())
+        keep = (size_of > 1) & (size_of <= np.repeat(limit, sizes))
         keys, recs = keys[keep], recs[keep]
         chunks = []
         for d in range(1, window + 1):
