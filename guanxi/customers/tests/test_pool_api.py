@@ -201,3 +201,26 @@ def test_personal_data_and_erase_refuse(workspace, other_workspace, manager):
     assert_error(api_for(technician).get(f"{path}/personal-data"), 403)
     assert_error(api_for(technician).post(f"{path}/erase", {"reason": "x"}), 403)
     assert Contact.objects.across_workspaces().filter(erased_at__isnull=False).count() == 0
+
+
+def test_consent_hidden_from_the_role_is_refused(workspace, rep, client):
+    from django.urls import reverse
+
+    from guanxi.platform.models import RoleFieldRule
+
+    person = ContactFactory(workspace=workspace, owner=rep)
+    RoleFieldRule.objects.create(
+        workspace=workspace,
+        role=rep.role,
+        object_key="customers.contact",
+        field="consent",
+        access="hidden",
+    )
+    path = f"/customers/contacts/{person.pk}/consent"
+    assert_error(api_for(rep).get(path), 403, "field_hidden")
+    assert_error(api_for(rep).get(f"{path}/history"), 403, "field_hidden")
+    body = {"channel": "email", "purpose": "marketing", "status": "granted", "method": "api"}
+    assert_error(api_for(rep).post(path, body), 403)
+    client.force_login(rep)
+    url = reverse("customers:contact_consent_panel", args=[person.pk])
+    assert client.get(url).status_code == 403
