@@ -133,8 +133,10 @@ def run_import(path: Path, env: dict) -> dict:
         print(done.stdout, done.stderr)
         raise SystemExit("the import failed")
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+    user = float(re.search(r"User time \(seconds\): ([\d.]+)", done.stderr).group(1))
+    system = float(re.search(r"System time \(seconds\): ([\d.]+)", done.stderr).group(1))
     print(done.stdout.strip())
-    return {"wall": wall, "rss_mb": rss / 1024}
+    return {"wall": wall, "rss_mb": rss / 1024, "cpu": user + system}
 
 
 def copy_floor(path: Path) -> float:
@@ -171,8 +173,10 @@ def main() -> None:
     rate = args.rows / result["wall"]
     print(
         f"{args.db}: {args.rows:,} contacts in {result['wall']:.1f} s "
-        f"({rate:,.0f} rows/s), max RSS {result['rss_mb']:.0f} MB"
+        f"({rate:,.0f} rows/s), max RSS {result['rss_mb']:.0f} MB, "
+        f"CPU time of the import process {result['cpu']:.1f} s"
     )
+    print(f"load average at the end (the machine is shared): {os.getloadavg()}")
     if args.db == "postgres":
         elapsed = copy_floor(path)
         print(

@@ -315,10 +315,21 @@ class Importer:
             for key, value in row.keys:
                 wanted.setdefault(key, set()).add(value)
         found: dict[tuple[str, str], int] = {}
-        qs = self.model.objects.in_workspace(self.workspace_id)
-        for key, values in wanted.items():
-            for value, pk in qs.filter(**{f"{key}__in": list(values)}).values_list(key, "pk"):
-                found.setdefault((key, value), pk)
+        # Plain SQL: the ORM spends longer building a 2,000-value IN than the database
+        # answering it. Every key column has an index that leads with the workspace.
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        with connection.cursor() as cursor:
+            for key, values in wanted.items():
+                column = connection.ops.quote_name(self.model._meta.get_field(key).column)
+                values = list(values)
+                marks = ", ".join(["%s"] * len(values))
+                cursor.execute(
+                    f"SELECT {column}, id FROM {table} "
+                    f"WHERE workspace_id = %s AND {column} IN ({marks})",
+                    [self.workspace_id, *values],
+                )
+                for value, pk in cursor.fetchall():
+                    found.setdefault((key, value), pk)
         return found
 
     def _resolve(self, rows: list[_Row], counts: _Counts):
