@@ -177,7 +177,7 @@ def import_start(
     for column, target in (mapping or {}).items():
         if column in table.headers:
             columns[column] = cleaning.INPUT_ALIASES.get(target, target)
-    owner_id = _owner(actor, workspace, owner)
+    owner_id = _owner(actor, workspace, owner, run.object_key)
     fields = {f for f in columns.values() if f}
     runner.require_rights(actor, run.object_key, on_duplicate, fields)
     with transaction.atomic():
@@ -199,7 +199,7 @@ def import_start(
     return run
 
 
-def _owner(actor: User, workspace: Workspace, owner) -> str | int:
+def _owner(actor: User, workspace: Workspace, owner, object_key: str) -> str | int:
     if owner in (None, "", "me"):
         return "me"
     if owner == "pool":
@@ -213,7 +213,8 @@ def _owner(actor: User, workspace: Workspace, owner) -> str | int:
             fields={"owner": []},
         ) from None
     if user.pk != actor.pk:
-        permissions.require(actor, cleaning.CONTACT_KEY, Action.BULK)
+        # Handing many new customers to someone else is a bulk assignment.
+        permissions.require(actor, object_key, Action.BULK)
     return user.pk
 
 

@@ -364,3 +364,12 @@ def test_imported_contacts_are_found_by_search(tmp_path, admin_user):
 
     Factory(workspace=ws, name="王五", code="X1")
     assert search_contacts(workspace=ws, actor=admin_user, term="王五", limit=10)
+
+
+def test_chosen_owner(tmp_path, admin_user, other_admin):
+    rep = UserFactory(workspace=admin_user.workspace, role_code="sales_rep")
+    path = write_csv(tmp_path / "c.csv", rows_of([contact_row(1)]))
+    run_import(admin_user, path, owner=rep.pk)
+    assert Contact.objects.across_workspaces().get().owner == rep
+    with pytest.raises(ApplicationError):
+        run_import(admin_user, path, owner=other_admin.pk)  # another workspace's user
