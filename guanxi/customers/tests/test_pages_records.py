@@ -193,7 +193,9 @@ def _detail_queries(client, url):
     return len(ctx)
 
 
-def test_360_pages_render_everything_with_fixed_queries(admin_client, admin_user, workspace):
+def test_360_pages_render_everything_with_fixed_queries(
+    admin_client, admin_user, workspace, django_assert_max_num_queries
+):
     account = records.account_create(**ws(admin_user), name="甲集团", tags=["VIP"])
     contact = records.contact_create(
         **ws(admin_user),
@@ -234,6 +236,8 @@ def test_360_pages_render_everything_with_fixed_queries(admin_client, admin_user
             to_stage=["new", "satisfied"][i % 2],
         )
     assert _detail_queries(admin_client, f"/customers/accounts/{account.pk}/") == account_few
+    with django_assert_max_num_queries(account_few):
+        admin_client.get(f"/customers/accounts/{account.pk}/")
     assert _detail_queries(admin_client, f"/customers/contacts/{contact.pk}/") == contact_few
     body = admin_client.get(f"/customers/accounts/{account.pk}/").content.decode()
     for text in ("甲集团", "张三", "分公司3", "VIP", "城3", "Decision maker", "B · 31234"):

@@ -324,3 +324,18 @@ def test_custom_fields_are_validated(rep, admin_user, workspace):
     with pytest.raises(ApplicationError) as exc:
         records.contact_update(**ws(rep), contact_id=contact.pk, custom={"size": "many"})
     assert "custom.size" in exc.value.fields
+
+
+def test_the_pool_cap_holds_on_create(rep, workspace):
+    from guanxi.customers.models import Account, PoolSettings
+
+    PoolSettings.objects.create(workspace=workspace, max_per_rep=1)
+    records.account_create(**ws(rep), name="一号")
+    with pytest.raises(Conflict) as exc:
+        records.account_create(**ws(rep), name="二号")
+    assert exc.value.code == "pool_cap_reached"
+    with pytest.raises(Conflict):
+        records.contact_create(**ws(rep), name="个人客户")  # an individual counts
+    first = Account.objects.get(workspace=workspace, name="一号")
+    records.contact_create(**ws(rep), name="员工", account_id=first.pk)  # at an account: free
+    assert Account.objects.filter(workspace=workspace).count() == 1
