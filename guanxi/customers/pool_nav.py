@@ -1,9 +1,12 @@
-"""The customer pool's entry in the side navigation. Imported from ``CustomersConfig.ready``."""
+"""The customer pool's entry in the side navigation and its panel on the 360° page.
+Imported from ``CustomersConfig.ready``."""
 
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.platform import permissions
 from guanxi.platform.navigation import NavItem, register
+
+from . import sections
 
 register(
     NavItem(
@@ -15,5 +18,23 @@ register(
             permissions.can(user, "customers.account", "read")
             or permissions.can(user, "customers.contact", "read")
         ),
+    )
+)
+
+
+def _pool_panel_url(object_key: str, record) -> str:
+    from django.urls import reverse
+
+    kind = "account" if object_key == "customers.account" else "contact"
+    return reverse("customers:record_pool_panel", args=[kind, record.pk])
+
+
+sections.register(
+    sections.Section(
+        key="customers.pool",
+        title=_("Customer pool"),
+        object_keys=("customers.account", "customers.contact"),
+        order=70,
+        lazy_url=_pool_panel_url,
     )
 )

@@ -43,6 +43,23 @@ def my_capacity(*, workspace: Workspace, actor: User) -> dict:
     }
 
 
+def pool_record(*, workspace: Workspace, actor: User, object_key: str, record_id):
+    """One account or contact the actor may see: by record visibility, or in the pool."""
+    from guanxi.common.errors import NotFound
+
+    model = Account if object_key == ACCOUNT else Contact
+    permissions.require(actor, object_key, Action.READ)
+    try:
+        record = model.objects.in_workspace(workspace).select_related("owner").get(pk=record_id)
+    except (model.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound() from None
+    if record.owner_id is not None:
+        qs = model.objects.in_workspace(workspace).filter(pk=record.pk)
+        if not permissions.visible(qs, actor=actor, object_key=object_key).exists():
+            raise NotFound()
+    return record
+
+
 def pool_events(*, workspace: Workspace, object_key: str, record) -> QuerySet:
     link = {"account": record} if object_key == ACCOUNT else {"contact": record}
     return (
@@ -53,4 +70,4 @@ def pool_events(*, workspace: Workspace, object_key: str, record) -> QuerySet:
     )
 
 
-__all__ = ["ACCOUNT", "CONTACT", "my_capacity", "pool_customers", "pool_events"]
+__all__ = ["ACCOUNT", "CONTACT", "my_capacity", "pool_customers", "pool_events", "pool_record"]

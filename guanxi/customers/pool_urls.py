@@ -9,4 +9,9 @@ urlpatterns = [
     path("pool/claim/", pool_views.claim, name="claim"),
     path("pool/release/", pool_views.release, name="release"),
     path("pool/settings/", pool_views.pool_settings, name="pool_settings"),
+    path(
+        "<str:kind>/<int:pk>/pool-panel/",
+        pool_views.record_pool_panel,
+        name="record_pool_panel",
+    ),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _t
@@ -162,3 +163,27 @@ def pool_settings(request):
             messages.success(request, _t("Saved."))
             return redirect("customers:pool_settings")
     return render(request, "customers/pool_settings.html", {"form": form})
+
+
+PANEL_KINDS = {"account": pool.ACCOUNT, "contact": pool.CONTACT}
+
+
+@page
+def record_pool_panel(request, kind: str, pk: int):
+    """The 360° page's lazy panel: the record's moves in and out of the pool."""
+    object_key = PANEL_KINDS.get(kind)
+    if object_key is None:
+        raise Http404()
+    record = pool_selectors.pool_record(
+        workspace=request.workspace, actor=request.user, object_key=object_key, record_id=pk
+    )
+    events = list(
+        pool_selectors.pool_events(
+            workspace=request.workspace, object_key=object_key, record=record
+        )[:20]
+    )
+    return render(
+        request,
+        "customers/pool_panel.html",
+        {"record": record, "object_key": object_key, "events": events},
+    )

@@ -264,3 +264,45 @@ def test_erase_page_other_workspace(client, workspace, other_workspace, manager)
     url = reverse("customers:contact_erase", args=[foreign.pk])
     assert client.post(url, {"reason": "x"}).status_code == 404
     assert Contact.objects.across_workspaces().get(pk=foreign.pk).erased_at is None
+
+
+# --- the 360° page's pool panel ------------------------------------------------------------------
+
+
+def test_pool_panel_shows_the_moves(client, workspace, rep):
+    from guanxi.customers.services import pool
+
+    account = AccountFactory(workspace=workspace)
+    pool.customer_claim(
+        actor=rep, workspace=workspace, object_key="customers.account", record_id=account.pk
+    )
+    client.force_login(rep)
+    response = client.get(
+        reverse("customers:record_pool_panel", args=["account", account.pk]), **HX
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Claimed" in body and "Rep One" in body
+    detail = client.get(reverse("customers:account_detail", args=[account.pk]))
+    assert reverse("customers:record_pool_panel", args=["account", account.pk]) in (
+        detail.content.decode()
+    )
+
+
+def test_pool_panel_refuses(client, workspace, other_workspace, rep, reader):
+    mine = ContactFactory(workspace=workspace, owner=rep)
+    pooled = ContactFactory(workspace=workspace)
+    foreign = ContactFactory(workspace=other_workspace)
+    url = lambda c: reverse("customers:record_pool_panel", args=["contact", c.pk])  # noqa: E731
+    client.force_login(UserFactory(workspace=workspace))  # another rep
+    assert client.get(url(mine)).status_code == 404
+    assert client.get(url(pooled)).status_code == 200
+    assert client.get(url(foreign)).status_code == 404
+    assert (
+        client.get(reverse("customers:record_pool_panel", args=["x", mine.pk])).status_code == 404
+    )
+    nobody = UserFactory(workspace=workspace, role_code="read_only")
+    nobody.role.rights = {}
+    nobody.role.save()
+    client.force_login(nobody)
+    assert client.get(url(pooled)).status_code == 403
