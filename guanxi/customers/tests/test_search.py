@@ -198,3 +198,16 @@ def test_rep_finds_own_contact_behind_many_others(workspace, rep, other_rep, mon
     )
     assert search.search_contacts(workspace=workspace, actor=rep, term="腾讯计算机") == [mine]
     assert search.search_contacts(workspace=workspace, actor=rep, term="腾讯") == [mine]
+
+
+def test_user_without_the_right_finds_nothing(workspace, people):
+    from guanxi.platform.models import Role
+
+    role = Role.objects.create(workspace=workspace, name="No customers", code="none", rights={})
+    user = UserFactory(workspace=workspace, role_code="sales_rep")
+    user.role = role
+    user.save(update_fields=["role"])
+    assert names(workspace, user, "张三") == []
+    assert search.search_accounts(workspace=workspace, actor=user, term="华为") == []
+    qs = selectors.contact_list(workspace=workspace, actor=user)
+    assert search.filter_queryset(qs, "张三").count() == 0
