@@ -59,6 +59,8 @@ class RecordForm(ServiceForm):
     tags, and the as-you-type duplicate warning on the identifying inputs."""
 
     checked_inputs: tuple[str, ...] = ()
+    # Shown first; the rest of the customer file is folded away (a short form on a phone).
+    primary_fields: tuple[str, ...] = ()
     # Fields sent to the service under another name.
     relation_fields = {"owner": "owner_id", "tags": "tags", "interests": "interests"}
 
@@ -83,7 +85,8 @@ class RecordForm(ServiceForm):
                     self.fields[name].widget.attrs.update(
                         {
                             "hx-get": url,
-                            "hx-trigger": "keyup changed delay:500ms",
+                            # keyup as typed; input also for pasting and autofill on phones
+                            "hx-trigger": "keyup changed delay:500ms, input changed delay:500ms",
                             "hx-include": "closest form",
                             "hx-target": "#duplicate-warning",
                         }
@@ -121,6 +124,19 @@ class RecordForm(ServiceForm):
 class AccountForm(RecordForm):
     object_key = "customers.account"
     checked_inputs = ("name", "phone", "email", "tax_number")
+    primary_fields = (
+        "name",
+        "account_type",
+        "owner",
+        "lifecycle_stage",
+        "industry",
+        "phone",
+        "email",
+        "province",
+        "city",
+        "street",
+        "tags",
+    )
 
     name = forms.CharField(label=_("Name"), max_length=200)
     short_name = _text(_("Short name"), 100)
@@ -163,6 +179,20 @@ class AccountForm(RecordForm):
 class ContactForm(RecordForm):
     object_key = "customers.contact"
     checked_inputs = ("name", "mobile", "phone", "email", "id_number")
+    primary_fields = (
+        "name",
+        "account",
+        "role",
+        "company",
+        "title",
+        "mobile",
+        "phone",
+        "email",
+        "owner",
+        "lifecycle_stage",
+        "city",
+        "tags",
+    )
 
     name = forms.CharField(
         label=_("Name"),
