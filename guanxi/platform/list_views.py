@@ -88,6 +88,12 @@ def render_list(request, list_key: str, *, template: str = "components/list_page
         "bulk_choices": {
             a.key: bound.choices(a.value_choices) for a in spec.bulk_actions if a.value_choices
         },
+        # One value select per action that takes one, named after its action.
+        "bulk_selects": [
+            {"action": a, "choices": bound.choices(a.value_choices)}
+            for a in spec.bulk_actions
+            if a.value_choices
+        ],
         "filter_error": error,
         **(extra or {}),
     }
