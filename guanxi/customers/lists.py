@@ -79,8 +79,9 @@ def _choice_filter(field: str, choices):
 
 
 def _text_filter(field: str):
+    # Exact, not iexact: an equality the (workspace, city, name, id) index can serve.
     def apply(qs, value):
-        return qs.filter(**{f"{field}__iexact": value.strip()})
+        return qs.filter(**{field: value.strip()})
 
     return apply
 
