@@ -22,6 +22,7 @@ then rank that handful in Python.
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 from django.db import connections
 from django.db.models import BooleanField, F, Func, Q, QuerySet
@@ -259,11 +260,19 @@ def _search(qs: QuerySet, term: str, limit: int) -> list:
     ids = _matching_ids(qs, parts, PROBE_LIMIT)
     if not ids:
         return []
-    records = list(qs.filter(pk__in=ids))
+    # Rank on the few columns that decide, then load only the records shown (a common
+    # term brings several hundred candidates; whole rows with their joins cost more).
+    columns = ["pk", "name", "name_pinyin", "name_initials", "email", "phone"]
+    extra = ["mobile", "company"] if hasattr(qs.model, "mobile") else ["short_name"]
+    candidates = [
+        SimpleNamespace(**row) for row in qs.filter(pk__in=ids).order_by().values(*columns, *extra)
+    ]
     full = " ".join(parts)
     digits = _phone_digits(parts[0]) if len(parts) == 1 else None
-    records.sort(key=lambda r: (_rank(r, full, digits), len(r.name), r.name, r.pk))
-    return records[:limit]
+    candidates.sort(key=lambda r: (_rank(r, full, digits), len(r.name), r.name, r.pk))
+    best = [r.pk for r in candidates[:limit]]
+    records = qs.in_bulk(best)
+    return [records[pk] for pk in best if pk in records]
 
 
 def search_contacts(*, workspace, actor, term: str, limit: int = 20) -> list:
