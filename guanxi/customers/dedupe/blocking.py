@@ -67,34 +67,49 @@ class Blocks:
         recs = np.frombuffer(
             self.records, dtype=np.int64 if self.records.itemsize == 8 else np.int32
         )
-        recs = recs.astype(np.int64)
+        recs = recs.astype(np.int32 if recs.max() < 2**31 else np.int64)
         order = np.lexsort((recs, keys))
         keys, recs = keys[order], recs[order]
+        del order
+        self.release()  # the sorted copies are all that is needed now
         # Block sizes; drop singletons and oversized blocks.
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
         sizes = np.diff(np.r_[starts, len(keys)])
-        size_of = np.repeat(sizes, sizes)
         weak = (keys[starts] & 1).astype(bool)
         limit = np.where(weak, min(MAX_WEAK_BLOCK, max_block), max_block)
         self.skipped_blocks = int((sizes > limit).sum())
-        keep = (size_of > 1) & (size_of <= np.repeat(limit, sizes))
+        keep = np.repeat((sizes > 1) & (sizes <= limit), sizes)
+        del starts, sizes, weak, limit
         keys, recs = keys[keep], recs[keep]
-        chunks = []
+        del keep
+        # Pairs at distance d within a block, d = 1…window; merged into one sorted unique
+        # array whenever the pending ones outgrow it, so duplicates (pairs that share several
+        # keys) never pile up.
+        acc = np.empty(0, dtype=np.int64)
+        pending: list[np.ndarray] = []
+        pending_size = 0
         for d in range(1, window + 1):
             if d >= len(keys):
                 break
             same = keys[d:] == keys[:-d]
             if not same.any():
                 break
-            a, b = recs[:-d][same], recs[d:][same]
-            lo, hi = np.minimum(a, b), np.maximum(a, b)
-            code = lo * (1 << 32) + hi
-            chunks.append(np.unique(code[lo != hi]))
-            del a, b, lo, hi, same, code
+            a = recs[:-d][same].astype(np.int64)
+            b = recs[d:][same].astype(np.int64)
+            del same
+            code = np.minimum(a, b) * (1 << 32) + np.maximum(a, b)
+            code = code[a != b]
+            del a, b
+            pending.append(np.unique(code))
+            pending_size += len(pending[-1])
+            del code
+            if pending_size > max(len(acc), 2_000_000):
+                acc = np.unique(np.concatenate([acc, *pending]))
+                pending, pending_size = [], 0
         del keys, recs
-        if not chunks:
-            return np.empty(0, dtype=np.int64)
-        return np.unique(np.concatenate(chunks))
+        if pending:
+            acc = np.unique(np.concatenate([acc, *pending]))
+        return acc
 
 
 class Frequencies:
