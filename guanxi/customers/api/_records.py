@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guanxi.common.errors import NotFound, PermissionDenied
 from guanxi.platform import custom_fields, permissions
+from guanxi.platform.models import User
 
 from .. import search, selectors
 from ..models import (
@@ -38,7 +39,10 @@ def with_nested(qs: QuerySet, object_key: str, workspace) -> QuerySet:
     """Addresses, phones/e-mails, tags (and bank accounts or memberships): one query each
     per page, whatever the number of rows."""
     tag_model = AccountTag if object_key == ACCOUNT else ContactTag
+    # Owners by prefetch, not a join (an owner filter would make SQLite sort every match).
+    qs = qs.select_related(None).select_related("parent" if object_key == ACCOUNT else "account")
     qs = qs.prefetch_related(
+        Prefetch("owner", queryset=User.objects.filter(workspace=workspace)),
         Prefetch("addresses", queryset=Address.objects.in_workspace(workspace).order_by("id")),
         Prefetch("points", queryset=ContactPoint.objects.in_workspace(workspace).order_by("id")),
         Prefetch(
