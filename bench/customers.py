@@ -133,7 +133,7 @@ class Runner:
             "phone, 7 digits": [c.mobile[-7:] for c in sample if c.mobile],
             "e-mail part": [c.email.split("@")[0][:8] for c in sample if c.email],
             "traditional": [_s2t.convert(c.name) for c in zh if _s2t.convert(c.name) != c.name],
-            "very common (王伟, 张伟, 王)": ["王伟", "张伟", "李娜", "王芳", "zhangwei", "wang"],
+            "very common (王伟, 张伟, wang)": ["王伟", "张伟", "李娜", "王芳", "zhangwei", "wang"],
         }
         return {k: v[:TERMS_PER_KIND] for k, v in kinds.items() if v}
 
@@ -144,6 +144,7 @@ class Runner:
         owner_ids = (
             Contact.objects.in_workspace(workspace)
             .filter(owner__isnull=False)
+            .exclude(owner__role__is_admin=True)
             .values_list("owner_id", flat=True)[:1]
         )
         rep = User.objects.filter(workspace=workspace, pk__in=list(owner_ids)).first()
