@@ -26,6 +26,11 @@ MAX_BLOCK = 5000
 # the records still meet on their name, phone, e-mail, ID and birthday keys.
 WEAK_PREFIXES = ("aw", "ac")
 MAX_WEAK_BLOCK = 100
+# Keys made of a name alone ("n", "c"): a name many records share cannot pass on the name
+# (its weight falls with its frequency), so such a pair needs a phone, e-mail, ID,
+# birthday or street, which have keys of their own; large name blocks only add pairs.
+NAME_PREFIXES = ("n", "c")
+MAX_NAME_BLOCK = 20
 
 
 def _hash(key: str) -> int:
@@ -45,8 +50,10 @@ class Blocks:
     def add(self, index: int, keys: Iterable[str]) -> None:
         for key in dict.fromkeys(keys):
             h = _hash(key)
-            # The lowest bit marks a weak key (hash collisions across kinds stay negligible).
-            h = (h | 1) if key.startswith(WEAK_PREFIXES) else (h & ~1)
+            # The two lowest bits mark weak keys (hash collisions across kinds stay
+            # negligible): 1 an address alone, 2 a name alone.
+            flag = 1 if key.startswith(WEAK_PREFIXES) else 2 if key[0] in NAME_PREFIXES else 0
+            h = (h & ~3) | flag
             self.keys.append(h)
             self.records.append(index)
 
@@ -75,11 +82,15 @@ class Blocks:
         # Block sizes; drop singletons and oversized blocks.
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
         sizes = np.diff(np.r_[starts, len(keys)])
-        weak = (keys[starts] & 1).astype(bool)
-        limit = np.where(weak, min(MAX_WEAK_BLOCK, max_block), max_block)
+        flags = keys[starts] & 3
+        limit = np.where(
+            flags == 1,
+            min(MAX_WEAK_BLOCK, max_block),
+            np.where(flags == 2, min(MAX_NAME_BLOCK, max_block), max_block),
+        )
         self.skipped_blocks = int((sizes > limit).sum())
         keep = np.repeat((sizes > 1) & (sizes <= limit), sizes)
-        del starts, sizes, weak, limit
+        del starts, sizes, flags, limit
         keys, recs = keys[keep], recs[keep]
         del keep
         # Pairs at distance d within a block, d = 1…window; merged into one sorted unique
