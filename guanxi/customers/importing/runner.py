@@ -272,15 +272,13 @@ class Importer:
             raw: dict[str, Any] = {}
             width = len(cells)
             for index, _header, target in columns:
-                if index >= width:
+                value = cells[index] if index < width else None
+                if value is None or value == "":
                     continue
-                value = cells[index]
-                if value is None:
-                    continue
-                if isinstance(value, str):
-                    if not value.strip():
+                if value.__class__ is str:
+                    if value.isspace():
                         continue
-                    if value[:1] == "'" and value[1:2] in FORMULA_START:
+                    if value[0] == "'" and value[1:2] in FORMULA_START:
                         value = value[1:]  # quoted by an export against formula injection
                 raw[target] = value
             if not raw:
@@ -465,12 +463,18 @@ class Importer:
             return
         prefix = CONTACT_PREFIX if self.is_contact else ACCOUNT_PREFIX
         taken = {row.clean["code"] for row in creates if row.clean.get("code")}
-        qs = self.model.objects.in_workspace(self.workspace_id)
+        table = connection.ops.quote_name(self.model._meta.db_table)
         while missing:
             codes = codes_reserve(workspace=self.workspace_id, prefix=prefix, count=len(missing))
-            used = set(qs.filter(code__in=codes).values_list("code", flat=True)) | (
-                taken & set(codes)
-            )
+            # Reserved codes are consecutive and of one width: one range scan of the
+            # (workspace, code) index finds any already taken.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT code FROM {table} WHERE workspace_id = %s AND code >= %s "
+                    "AND code <= %s",
+                    [self.workspace_id, codes[0], codes[-1]],
+                )
+                used = {code for (code,) in cursor.fetchall()} | taken
             rest = []
             for row, code in zip(missing, codes, strict=True):
                 if code in used:
@@ -550,25 +554,26 @@ def _insert(model, records: list[dict], apply_keys) -> None:
     (SQLite): the same rows ``bulk_create`` would write, at a fraction of its cost."""
     vendor = connection.vendor
     plan = _insert_plan(model, vendor)
+    attnames = [attname for attname, _c, _d, _v in plan]
+    defaults = {attname: default for attname, _c, default, _v in plan}
+    special = [(i, plan[i][0], plan[i][3]) for i in range(len(plan)) if plan[i][3] is not None]
     rows = []
     # Dates, times and numbers repeat (the batch's timestamps above all): convert each once.
     memo: dict[tuple, Any] = {}
     for values in records:
         apply_keys(_Record(values))
-        row = []
-        for attname, _column, default, convert in plan:
-            value = values.get(attname, default)
-            if convert is None or value is None:
-                pass
-            elif convert == "json":
-                value = json.dumps(value, cls=DjangoJSONEncoder) if value else "{}"
-            else:
+        merged = {**defaults, **values}
+        row = [merged[attname] for attname in attnames]
+        for i, attname, convert in special:
+            value = row[i]
+            if convert == "json":
+                row[i] = json.dumps(value, cls=DjangoJSONEncoder) if value else "{}"
+            elif value is not None:
                 key = (attname, value)
                 converted = memo.get(key, memo)
                 if converted is memo:
                     converted = memo[key] = convert.get_db_prep_save(value, connection)
-                value = converted
-            row.append(value)
+                row[i] = converted
         rows.append(row)
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for _a, c, _d, _v in plan)

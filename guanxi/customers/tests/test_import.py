@@ -373,3 +373,13 @@ def test_chosen_owner(tmp_path, admin_user, other_admin):
     assert Contact.objects.across_workspaces().get().owner == rep
     with pytest.raises(ApplicationError):
         run_import(admin_user, path, owner=other_admin.pk)  # another workspace's user
+
+
+def test_generated_codes_skip_codes_the_workspace_already_has(tmp_path, admin_user):
+    ws = admin_user.workspace
+    ContactFactory(workspace=ws, code="C000002", name="已有")
+    path = write_csv(tmp_path / "c.csv", rows_of([contact_row(n) for n in range(1, 4)]))
+    run = run_import(admin_user, path)
+    assert run.created == 3
+    codes = set(Contact.objects.in_workspace(ws).values_list("code", flat=True))
+    assert len(codes) == 4 and "C000002" in codes
