@@ -105,6 +105,6 @@ def test_large_seed_rebuilds_the_search_index(workspace, admin_user, var_dir, mo
     )
     assert seeded in found
     # The triggers are back: a contact written afterwards is found too.
-    ContactFactory(workspace=workspace, name="欧阳娜娜", company="北京某某科技")
+    ContactFactory(workspace=workspace, code="T1", name="欧阳娜娜", company="北京某某科技")
     found = search.search_contacts(workspace=workspace, actor=admin_user, term="某某科技")
     assert [c.name for c in found] == ["欧阳娜娜"]
