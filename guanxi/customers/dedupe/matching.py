@@ -426,6 +426,7 @@ def _city_cmp(a: str, b: str) -> tuple[float, str | None]:
 # by ``k · ln(count / 2)`` (a duplicate pair alone makes a count of 2), down to a floor.
 NAME_FREQ_K = {"cjk": 1.1, "latin": 0.8}
 NAME_FLOOR = 1.0
+CJK_SIMILAR_MAX = 2.0
 STREET_FREQ_K = 0.9
 STREET_FLOOR = 0.5
 
@@ -474,6 +475,10 @@ def score_contacts(
             if exact or straight >= 7.0:
                 k = NAME_FREQ_K["cjk" if a[CJK] or b[CJK] else "latin"]
                 straight = _freq_weight(straight, name_count, k, NAME_FLOOR)
+            elif a[CJK] or b[CJK]:
+                # Chinese names that sound alike in pinyin (瞿林/瞿丽, 欧莹/"Ming Ou") are
+                # usually different people: a little evidence, not a name agreement.
+                straight = min(straight, CJK_SIMILAR_MAX)
             total += straight
             if exact:
                 reasons.append("same_name")
