@@ -73,3 +73,15 @@ def test_scan_skips_many_namesakes_but_finds_the_phone_twin(workspace):
     pairs = {tuple(sorted(p[:2])) for p in stats["pairs"]}
     assert pairs == {("T", "W3")}
     assert DuplicateCandidate.objects.in_workspace(workspace).count() == 1
+
+
+def test_chinese_names_that_only_sound_alike_do_not_pass_on_the_address():
+    a = feats(name="瞿林", street="田路R座", postal_code="762461", city="惠州")
+    b = feats(name="瞿丽", street="田路R座", postal_code="762461", city="惠州")
+    assert matching.score_contacts(a, b, (1, 500))[0] < 0.5
+    c = feats(name="欧莹", street="大冶街p座", city="沈阳", mobile="+8618960486477")
+    d = feats(name="Ming Ou", street="大冶街p座", city="沈阳", mobile="+8613915405879")
+    assert matching.score_contacts(c, d, (1, 500))[0] < 0.5
+    # the same person in pinyin still matches
+    e = feats(name="Ying Ou", street="大冶街p座", city="沈阳", mobile="+8618960486477")
+    assert matching.score_contacts(c, e, (1, 500))[0] >= 0.5
