@@ -383,3 +383,43 @@ def test_generated_codes_skip_codes_the_workspace_already_has(tmp_path, admin_us
     assert run.created == 3
     codes = set(Contact.objects.in_workspace(ws).values_list("code", flat=True))
     assert len(codes) == 4 and "C000002" in codes
+
+
+def test_the_sweeper_resumes_a_run_whose_worker_died(
+    tmp_path, admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from guanxi.platform import jobs
+    from guanxi.platform.models import Job, JobState
+
+    monkeypatch.setattr(runner, "BATCH", 2)
+    path = write_csv(tmp_path / "c.csv", rows_of([contact_row(n) for n in range(1, 8)]))
+    run = imports.import_upload_path(
+        actor=admin_user, workspace=admin_user.workspace, object_key="contacts", path=path
+    )
+
+    class WorkerDied(BaseException):  # not an Exception: the handler's error path never sees it
+        pass
+
+    def die(r):
+        if r.rows_done >= 4:
+            raise WorkerDied()
+
+    monkeypatch.setattr(runner, "after_batch", die)
+    with pytest.raises(WorkerDied), django_capture_on_commit_callbacks(execute=True):
+        imports.import_start(actor=admin_user, workspace=admin_user.workspace, run_id=run.pk)
+    run.refresh_from_db()
+    job = Job.objects.in_workspace(admin_user.workspace).get(pk=run.job_id)
+    assert job.state == JobState.RUNNING and run.rows_done == 4
+    monkeypatch.setattr(runner, "after_batch", None)
+    with django_capture_on_commit_callbacks(execute=True):
+        requeued = jobs.sweep_stuck_jobs(now=timezone.now() + timedelta(minutes=10))
+    assert requeued == [job.pk]
+    job.refresh_from_db()
+    run.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED
+    assert (run.rows_done, run.created) == (7, 7)
+    assert Contact.objects.in_workspace(admin_user.workspace).count() == 7
