@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError, NotFound
 from guanxi.common.views import error_message, page
-from guanxi.platform import permissions
+from guanxi.platform import jobs, permissions
 
 from . import selectors
+from .dedupe import jobs as scan_jobs
 from .dedupe import matching
 from .dedupe.check import likely_matches
 from .dedupe.compare import chosen_values, pair_compare
@@ -32,6 +33,16 @@ def duplicates(request):
     key = KINDS[kind]
     permissions.require(request.user, key, "read")
     ws = {"workspace": request.workspace, "actor": request.user}
+    if request.method == "POST":  # "Scan for duplicates": the same job as the API starts
+        permissions.require(request.user, key, "update")
+        job = jobs.job_start(**ws, kind=scan_jobs.KIND, params={"objects": [key]})
+        return redirect(f"{reverse('customers:duplicates')}?object={kind}&job={job.pk}")
+    job = None
+    if request.GET.get("job"):
+        try:
+            job = jobs.job_get(**ws, job_id=request.GET["job"])
+        except ApplicationError:
+            job = None
     records = (
         selectors.contact_list(**ws) if key == matching.CONTACT else selectors.account_list(**ws)
     )
@@ -52,7 +63,9 @@ def duplicates(request):
         for r in rows
         if r.left_id in by_id and r.right_id in by_id
     ]
-    return render(request, "customers/duplicates.html", {"pairs": pairs, "kind": kind})
+    can_scan = permissions.can(request.user, key, "update")
+    context = {"pairs": pairs, "kind": kind, "job": job, "can_scan": can_scan}
+    return render(request, "customers/duplicates.html", context)
 
 
 @page
