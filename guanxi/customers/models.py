@@ -236,6 +236,14 @@ class Account(CustomerFields):
             models.Index(
                 fields=["workspace", "lifecycle_stage", "name", "id"], name="account_ws_stage"
             ),
+            models.Index(
+                fields=["workspace", "industry", "name", "id"], name="account_ws_industry"
+            ),
+            models.Index(
+                fields=["workspace", "tax_number"],
+                name="account_ws_tax_number",
+                condition=~Q(tax_number=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -303,6 +311,15 @@ class Contact(CustomerFields):
                 fields=["workspace", "lifecycle_stage", "name", "id"], name="contact_ws_stage"
             ),
             models.Index(fields=["workspace", "city", "name", "id"], name="contact_ws_city"),
+            models.Index(
+                fields=["workspace", "province", "name", "id"], name="contact_ws_province"
+            ),
+            # The 撞单 check and the duplicate check look ID numbers up; most rows have none.
+            models.Index(
+                fields=["workspace", "id_number"],
+                name="contact_ws_id_number",
+                condition=~Q(id_number=""),
+            ),
         ]
 
     def __str__(self) -> str:
