@@ -165,7 +165,13 @@ def scan_workspace(
         if batch:
             DuplicateCandidate.objects.bulk_create(batch)
     stats["write_seconds"] = round(time.perf_counter() - started, 2)
-    stats["pairs"] = [(store.get(i)[0], store.get(j)[0], s) for i, j, s, _r in found]
+    # Each pair as (older record's code, newer's), whatever order the rows were read in.
+    stats["pairs"] = [
+        (store.get(i)[0], store.get(j)[0], s)
+        if ids[i] < ids[j]
+        else (store.get(j)[0], store.get(i)[0], s)
+        for i, j, s, _r in found
+    ]
     progress(stats["records"] * 2, stats["records"] * 2, _("Done"))
     return stats
 
