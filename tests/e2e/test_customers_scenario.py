@@ -283,7 +283,17 @@ def test_4700_business_cards_from_the_trade_show(
     # Exact initials rank first.
     first_row = page.locator("#list-body tbody tr").first.inner_text()
     assert "张三" in first_row, first_row
+    assert "csrfmiddlewaretoken" not in page.url and "op=export" not in page.url, page.url
     screenshot(page, "customers-search-zs")
+    # The search result exports (CSV, with the search applied).
+    page.locator("#export-box").locator("xpath=..").locator("summary").click()
+    page.click("#export-box button[value=csv]")
+    _wait_job(page)
+    assert "/customers/contacts/" in page.url and page.locator("#list-body tbody tr").count() == 1
+    with page.expect_download() as download:
+        page.click("#export-box .job-progress__result a")
+    exported = download.value.path().read_text(encoding="utf-8-sig")
+    assert exported.count("\n") == 2 and "张三" in exported, exported[:300]
     page.fill("#global-search", "zs")
     page.wait_for_selector(f"#search-results a[href*='/customers/contacts/{zhang.pk}/']")
 
