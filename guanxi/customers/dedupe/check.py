@@ -1,6 +1,7 @@
 """As you type: the likely existing matches of a record being entered (or imported).
 
-Only indexed, exact lookups (phone, mobile, e-mail, name pinyin, company core) find the
+Only indexed, exact lookups (phone, mobile, e-mail, ID or tax number, name pinyin,
+company core) find the
 candidates, a few dozen at most; the matcher then scores them. Records the actor cannot
 see are not offered.
 """
@@ -33,6 +34,9 @@ def likely_matches(*, workspace, actor, object_key: str, values: dict, limit: in
             query |= Q(mobile=p) | Q(phone=p)
         if f[matching.EMAIL]:
             query |= Q(email=f[matching.EMAIL])
+        id_number = "".join((values.get("id_number") or "").split()).upper()
+        if id_number:
+            query |= Q(id_number=id_number)
         name = values.get("name") or " ".join(
             v for v in (values.get("last_name"), values.get("first_name")) if v
         )
@@ -53,6 +57,9 @@ def likely_matches(*, workspace, actor, object_key: str, values: dict, limit: in
             query |= Q(name_pinyin=normalize.pinyin(values.get("name") or "")[0] or f[1])
         for p in f[matching.A_PHONES].split():
             query |= Q(phone=p)
+        tax_number = (values.get("tax_number") or "").strip()
+        if tax_number:
+            query |= Q(tax_number=tax_number)
     if not query:
         return []
     names = matching.fields(object_key)

@@ -204,3 +204,19 @@ def test_cli_export_format(workspace, tmp_path):
     assert {tuple(r[:2]) for r in body} == {("C1", "C2"), ("C3", "C4")}
     for row in body:
         assert len(row[2].split(".")[1]) == 4 and 0 <= float(row[2]) <= 1
+
+
+def test_as_you_type_finds_the_same_id_number(workspace, admin_user):
+    from guanxi.customers.dedupe.check import likely_matches
+    from guanxi.customers.tests.factories import ContactFactory
+
+    existing = ContactFactory(
+        workspace=workspace, name="王芳", id_number="110101199003071234", birthday=None
+    )
+    found = likely_matches(
+        workspace=workspace,
+        actor=admin_user,
+        object_key="customers.contact",
+        values={"name": "王小芳", "id_number": "110101 19900307 1234"},
+    )
+    assert [record.pk for record, _score, _reasons in found] == [existing.pk]
