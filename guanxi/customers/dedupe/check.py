@@ -36,7 +36,7 @@ def likely_matches(*, workspace, actor, object_key: str, values: dict, limit: in
             query |= Q(email=f[matching.EMAIL])
         id_number = "".join((values.get("id_number") or "").split()).upper()
         if id_number:
-            query |= Q(id_number=id_number)
+            query |= Q(id_number=id_number) & ~Q(id_number="")  # the partial index
         name = values.get("name") or " ".join(
             v for v in (values.get("last_name"), values.get("first_name")) if v
         )
@@ -59,7 +59,7 @@ def likely_matches(*, workspace, actor, object_key: str, values: dict, limit: in
             query |= Q(phone=p)
         tax_number = (values.get("tax_number") or "").strip()
         if tax_number:
-            query |= Q(tax_number=tax_number)
+            query |= Q(tax_number=tax_number) & ~Q(tax_number="")
     if not query:
         return []
     names = matching.fields(object_key)

@@ -45,6 +45,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Keys that identify the same customer, in the order they are tried.
 CONTACT_MATCH_KEYS = ("code", "mobile", "phone", "email", "id_number")
 ACCOUNT_MATCH_KEYS = ("code", "name_core", "tax_number")
+PARTIAL_INDEX_KEYS = frozenset({"id_number", "tax_number"})
 
 # Tests set this to simulate a crash after a committed batch.
 after_batch: Callable[[ImportRun], None] | None = None
@@ -337,9 +338,12 @@ class Importer:
                 column = connection.ops.quote_name(self.model._meta.get_field(key).column)
                 values = list(values)
                 marks = ", ".join(["%s"] * len(values))
+                # ID and tax numbers have partial indexes (non-empty values only); SQLite
+                # uses them only when the query repeats their condition word for word.
+                partial = f" AND NOT ({column} = '')" if key in PARTIAL_INDEX_KEYS else ""
                 cursor.execute(
                     f"SELECT {column}, id FROM {table} "
-                    f"WHERE workspace_id = %s AND {column} IN ({marks})",
+                    f"WHERE workspace_id = %s AND {column} IN ({marks}){partial}",
                     [self.workspace_id, *values],
                 )
                 for value, pk in cursor.fetchall():

@@ -374,7 +374,7 @@ def _check_contact_clash(workspace, contact: Contact, fields: set[str]) -> None:
     if contact.email and "email" in fields:
         checks.append(("email", Q(email=contact.email)))
     if contact.id_number and "id_number" in fields:
-        checks.append(("id_number", Q(id_number=contact.id_number)))
+        checks.append(("id_number", Q(id_number=contact.id_number) & ~Q(id_number="")))
     if not checks:
         return
     match = Q()
@@ -429,7 +429,7 @@ def _check_account_clash(workspace, account: Account, fields: set[str]) -> None:
     if account.name_core and "name" in fields:
         match |= Q(name_core=account.name_core)
     if account.tax_number and "tax_number" in fields:
-        match |= Q(tax_number=account.tax_number)
+        match |= Q(tax_number=account.tax_number) & ~Q(tax_number="")
     if not match:
         return
     others = (
