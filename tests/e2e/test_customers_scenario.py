@@ -321,3 +321,53 @@ def test_4700_business_cards_from_the_trade_show(
         assert phone.locator("main section.card").count() >= 3
     finally:
         context.close()
+
+
+def test_a_rep_on_a_phone_is_warned_of_a_duplicate_and_claims_from_the_pool(
+    browser, live_server, make_workspace, login, screenshot
+):
+    from guanxi.customers.models import Contact
+    from guanxi.customers.services import records
+
+    account = make_workspace(name="华南贸易有限公司")
+    ws = account.workspace
+    rep = _user(account, email="chen.jing@e2e.example.com", name="陈静", role_code="sales_rep")
+    other = _user(account, email="wu.gang@e2e.example.com", name="吴刚", role_code="sales_rep")
+    mine = records.contact_create(
+        actor=rep, workspace=ws, name="刘德明", mobile="13812345678", company="鸿运科技"
+    )
+    records.contact_create(actor=other, workspace=ws, name="郭凯", mobile="13622223333")
+    unowned = records.contact_create(
+        actor=account.user, workspace=ws, owner_id=None, name="孙丽", mobile="13900001111"
+    )
+    context = _phone_context(browser, live_server)
+    try:
+        phone = context.new_page()
+        login(phone, rep.email, PASSWORD)
+        # A new contact whose mobile (typed another way) is already one of his customers.
+        phone.goto("/customers/contacts/new/")
+        assert _no_sideways_scroll(phone)
+        phone.fill("input[name=name]", "刘德明")
+        phone.fill("input[name=mobile]", "138 1234 5678")
+        warning = phone.locator("#duplicate-warning .alert")
+        warning.first.wait_for()
+        assert mine.code in warning.first.inner_text()
+        screenshot(phone, "customers-new-contact-duplicate-warning-phone")
+        # Another rep's customer's mobile: saving is refused with who owns it (no 撞单).
+        phone.fill("input[name=name]", "郭凯")
+        phone.fill("input[name=mobile]", "136 2222 3333")
+        phone.locator("main form button[type=submit].btn-primary").first.click()
+        phone.wait_for_load_state("networkidle")
+        assert "吴刚" in phone.locator("main").inner_text()
+        assert Contact.objects.in_workspace(ws).filter(name="郭凯").count() == 1
+
+        # The pool of individual customers: claim 孙丽.
+        phone.goto("/customers/pool/?kind=people")
+        assert _no_sideways_scroll(phone)
+        row = phone.locator("tr", has_text="孙丽")
+        row.locator("button[type=submit]").click()
+        phone.wait_for_load_state("networkidle")
+        screenshot(phone, "customers-pool-claimed-phone")
+        assert Contact.objects.in_workspace(ws).get(pk=unowned.pk).owner_id == rep.pk
+    finally:
+        context.close()
