@@ -57,7 +57,8 @@ def pinyin(text: str) -> tuple[str, str]:
 
 def phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
     """E.164 (``+8613812345678``) of a phone number in any usual format; ``""`` for empty
-    input. Raises ``InvalidPhone`` when it is not a possible number."""
+    input. Raises ``InvalidPhone`` unless it is a valid number of its country (the right
+    length and a prefix in use: "12345" is possible in China, but no number)."""
     text = unicodedata.normalize("NFKC", str(raw or "")).strip()
     if not text:
         return ""
@@ -65,7 +66,7 @@ def phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         raise InvalidPhone(text) from None
-    if not phonenumbers.is_possible_number(number):
+    if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(text)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -17,9 +17,10 @@ def test_landline_keeps_its_area_code():
     assert normalize.phone_national_digits("+862161234567") == "02161234567"
 
 
-def test_impossible_phone_is_refused():
+@pytest.mark.parametrize("raw", ["12", "12345", "139000000", "+86 12"])
+def test_a_number_that_no_phone_can_have_is_refused(raw):
     with pytest.raises(normalize.InvalidPhone):
-        normalize.phone("12")
+        normalize.phone(raw)
 
 
 def test_pinyin_and_initials_of_a_traditional_name():
