@@ -7,6 +7,7 @@ import decimal
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from . import registry
 from .models import AuditAction, AuditEntry, User, Workspace
@@ -140,3 +141,82 @@ def log_permission_denied(*, actor: User, object_key: str, action: str) -> None:
         object_key=object_key,
         changes={"action": [None, action]},
     )
+
+
+# Entries redacted per UPDATE statement.
+REDACT_BATCH = 200
+_EMPTY = (None, "", [], {})
+
+
+def _redacted(value: Any, placeholder: str) -> Any:
+    return value if value in _EMPTY else placeholder
+
+
+def _redact_changes(changes: dict, fields: set[str] | None, placeholder: str) -> dict:
+    """``changes`` with the before/after values of ``fields`` (all when None) replaced.
+    A custom field is named ``custom.<key>``; ``custom`` names every custom field, whether
+    the entry spread them as ``custom.<key>`` or kept them inside one ``custom`` dict."""
+    out: dict = {}
+    for key, pair in (changes or {}).items():
+        whole = (
+            fields is None or key in fields or (key.startswith("custom.") and "custom" in fields)
+        )
+        if whole:
+            if isinstance(pair, list):
+                out[key] = [_redacted(v, placeholder) for v in pair]
+            else:
+                out[key] = _redacted(pair, placeholder)
+        elif key == "custom" and isinstance(pair, list):
+            out[key] = [
+                {
+                    k: _redacted(v, placeholder) if f"custom.{k}" in fields else v
+                    for k, v in side.items()
+                }
+                if isinstance(side, dict)
+                else side
+                for side in pair
+            ]
+        else:
+            out[key] = pair
+    return out
+
+
+def redact(
+    *,
+    workspace: Workspace | int,
+    object_key: str,
+    object_ids,
+    fields: set[str] | None,
+    placeholder: str,
+) -> int:
+    """Replace personal values in the audit entries of some records (erasure).
+
+    The audit log is append-only — the model, its queryset and a database trigger refuse
+    updates — with this one exception: PIPL (art. 47) and GDPR (art. 17) give a person the
+    right to have their personal data erased, and an audit entry's field-by-field
+    before/after values and ``object_repr`` are personal data like the record itself. So
+    for the entries of ``object_ids`` this replaces the before/after values of ``fields``
+    (every field when None; see ``_redact_changes`` for custom fields) and ``object_repr``
+    with ``placeholder`` and stamps ``redacted_at``. Who did what and when stays. The
+    trigger lets an entry be redacted once and nothing else be changed; entries already
+    redacted are left alone. Call it inside the erasing service's transaction. Returns the
+    number of entries redacted.
+    """
+    workspace_id = workspace.pk if isinstance(workspace, Workspace) else workspace
+    ids = sorted({str(i) for i in object_ids})
+    if not ids:
+        return 0
+    entries = AuditEntry.objects.filter(
+        workspace_id=workspace_id, object_key=object_key, redacted_at__isnull=True
+    )
+    pks = list(entries.filter(object_id__in=ids).order_by("pk").values_list("pk", flat=True))
+    at = timezone.now()
+    done = 0
+    for start in range(0, len(pks), REDACT_BATCH):
+        batch = pks[start : start + REDACT_BATCH]
+        redactions = {
+            pk: (_redact_changes(changes, fields, placeholder), placeholder)
+            for pk, changes in entries.filter(pk__in=batch).values_list("pk", "changes")
+        }
+        done += entries.apply_redactions(redactions, at=at)
+    return done

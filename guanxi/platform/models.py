@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.db import models
+from django.db import connections, models
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.common.models import OwnedModel, WorkspaceModel, WorkspaceQuerySet
@@ -276,6 +277,38 @@ class AuditQuerySet(WorkspaceQuerySet):
     def update(self, **kwargs):
         raise RuntimeError("the audit log is append-only")
 
+    def apply_redactions(self, redactions: dict[int, tuple[dict, str]], *, at) -> int:
+        """The one change the audit log allows: for each entry id, its new ``changes`` and
+        ``object_repr`` with personal values replaced, and ``redacted_at`` stamped — once.
+
+        Only ``guanxi.platform.audit.redact`` (erasure under PIPL/GDPR) calls this. Entries
+        already redacted are skipped; the database trigger refuses any other update. One
+        UPDATE for all the given ids (callers batch them). Returns the rows changed."""
+        if not redactions:
+            return 0
+        changes_field = self.model._meta.get_field("changes")
+        repr_field = self.model._meta.get_field("object_repr")
+        changes = models.Case(
+            *(
+                models.When(pk=pk, then=models.Value(c, output_field=changes_field))
+                for pk, (c, _repr) in redactions.items()
+            ),
+            output_field=changes_field,
+        )
+        reprs = models.Case(
+            *(
+                models.When(pk=pk, then=models.Value(r[:200], output_field=repr_field))
+                for pk, (_changes, r) in redactions.items()
+            ),
+            output_field=repr_field,
+        )
+        if connections[self.db].features.requires_casted_case_in_updates:
+            changes = Cast(changes, output_field=changes_field)
+            reprs = Cast(reprs, output_field=repr_field)
+        rows = self.filter(pk__in=list(redactions), redacted_at__isnull=True)
+        # WorkspaceQuerySet.update: still refuses a query without a workspace filter.
+        return super(AuditQuerySet, rows).update(changes=changes, object_repr=reprs, redacted_at=at)
+
     def delete(self):
         raise RuntimeError("the audit log is append-only")
 
@@ -298,6 +331,9 @@ class AuditEntry(models.Model):
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # Set once when an erasure (PIPL/GDPR) replaced the personal values in ``changes`` and
+    # ``object_repr``; the database refuses every other change (see ``audit.redact``).
+    redacted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = models.Manager.from_queryset(AuditQuerySet)()
 

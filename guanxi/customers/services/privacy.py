@@ -59,6 +59,21 @@ ERASED_TEXT_FIELDS = (
     "notes",
 )
 ERASED_NULL_FIELDS = ("birthday", "latitude", "longitude")
+# Replaced in the audit entries of an erased person (and of the records merged into it):
+# the erased fields, the name, every custom field, and the logged further addresses,
+# phones, e-mails and interests.
+AUDIT_REDACTED_FIELDS = frozenset(
+    {
+        *ERASED_TEXT_FIELDS,
+        *ERASED_NULL_FIELDS,
+        "name",
+        "custom",
+        "address",
+        "addresses",
+        "points",
+        "interests",
+    }
+)
 # Audit entries listed in an export: the newest first, capped so one export stays small.
 MAX_AUDIT_ENTRIES = 1000
 
@@ -306,12 +321,30 @@ def _scrub_snapshot(snapshot: dict) -> dict:
     }
 
 
+def _merged_into(workspace_id: int, contact_id: int) -> list[int]:
+    """The ids of the records merged into this contact, and of those merged into them."""
+    found: list[int] = []
+    survivors = [contact_id]
+    while survivors:
+        ids = [
+            i
+            for i in Merge.objects.in_workspace(workspace_id)
+            .filter(object_key=CONTACT, survivor_id__in=survivors)
+            .values_list("merged_id", flat=True)
+            if i not in found and i != contact_id
+        ]
+        found += ids
+        survivors = ids
+    return found
+
+
 def contact_erase(*, actor: User, workspace: Workspace, contact_id, reason: str) -> Contact:
     """Anonymise one person (needs the delete right): names become "Erased <code>", the
     personal fields and custom fields are emptied, further addresses, phones, e-mails and
     interests deleted, every consent withdrawn, snapshots of records merged into this one
-    scrubbed, ``erased_at`` stamped and the search keys recomputed. The audit row says that
-    it was erased and why — not what was erased."""
+    scrubbed, the personal values in the older audit entries of the contact and of the
+    records merged into it replaced (``audit.redact``), ``erased_at`` stamped and the search
+    keys recomputed. The audit row says that it was erased and why — not what was erased."""
     permissions.require(actor, CONTACT, Action.DELETE)
     reason = _reason(reason)
     with transaction.atomic():
@@ -320,6 +353,16 @@ def contact_erase(*, actor: User, workspace: Workspace, contact_id, reason: str)
         if contact.erased_at is not None:
             raise Conflict(_("This person's data was already erased."), code="contact_erased")
         ws = contact.workspace_id
+        merged_ids = _merged_into(ws, contact.pk)
+        # The history keeps who did what and when, not the person's values. Before this
+        # service writes its own entries, so only the older ones are redacted.
+        audit.redact(
+            workspace=ws,
+            object_key=CONTACT,
+            object_ids=[contact.pk, *merged_ids],
+            fields=set(AUDIT_REDACTED_FIELDS),
+            placeholder=str(_("[erased]")),
+        )
         for name in ERASED_TEXT_FIELDS:
             setattr(contact, name, "")
         for name in ERASED_NULL_FIELDS:
@@ -342,7 +385,7 @@ def contact_erase(*, actor: User, workspace: Workspace, contact_id, reason: str)
             actor=actor, workspace=workspace, contact=contact, note="erasure"
         )
         for merge in Merge.objects.in_workspace(ws).filter(
-            object_key=CONTACT, survivor_id=contact.pk
+            object_key=CONTACT, survivor_id__in=[contact.pk, *merged_ids]
         ):
             merge.snapshot = _scrub_snapshot(merge.snapshot)
             merge.save(update_fields=["snapshot", "updated_at"])

@@ -19,6 +19,7 @@ from guanxi.customers.models import (
 )
 from guanxi.customers.services import consent, pool, privacy
 from guanxi.customers.tests.factories import AccountFactory, ContactFactory
+from guanxi.platform import audit
 from guanxi.platform.models import AuditEntry, CustomField
 from guanxi.platform.tests.factories import UserFactory
 
@@ -287,3 +288,68 @@ def test_erased_person_cannot_be_edited_back(workspace, manager, person):
     )
     person.refresh_from_db()
     assert person.lifecycle_stage == "lost" and person.mobile == ""
+
+
+def test_erase_redacts_the_audit_log(workspace, manager, person):
+    from guanxi.customers.services import records
+
+    # History with personal values: an update of the contact, and a record merged into it
+    # whose own entries (create, delete) hold its values.
+    records.contact_update(
+        actor=manager,
+        workspace=workspace,
+        contact_id=person.pk,
+        mobile="13700001111",
+        custom={"wechat": "wxm_new_id"},
+    )
+    twin = ContactFactory(
+        workspace=workspace, owner=manager, name="王小明", mobile="+8613800138000"
+    )
+    audit.log_create(actor=manager, instance=twin)
+    audit.log_delete(actor=manager, instance=twin)
+    Merge.objects.create(
+        workspace=workspace,
+        object_key="customers.contact",
+        survivor_id=person.pk,
+        merged_id=twin.pk,
+        merged_code=twin.code,
+        snapshot={"name": "王小明"},
+    )
+    ids = [str(person.pk), str(twin.pk)]
+
+    def history_text() -> str:
+        rows = AuditEntry.objects.in_workspace(workspace).filter(
+            object_key="customers.contact", object_id__in=ids
+        )
+        return json.dumps(
+            [[e.object_repr, e.changes] for e in rows], ensure_ascii=False, default=str
+        )
+
+    before = history_text()
+    assert "王小明" in before and "13700001111" in before and "wxm_new_id" in before
+    older = AuditEntry.objects.in_workspace(workspace).filter(object_id__in=ids).count()
+
+    privacy.contact_erase(actor=manager, workspace=workspace, contact_id=person.pk, reason="asked")
+
+    text = history_text()
+    for value in [
+        *PERSONAL.values(),
+        "13800138000",
+        "13700001111",
+        "wxm_wechat_id",
+        "wxm_new_id",
+        "1990-03-07",
+    ]:
+        assert value not in text, value
+    # Still there, with the placeholder; who did what stays; the erasure's own rows are new.
+    entries = AuditEntry.objects.in_workspace(workspace).filter(object_id__in=ids)
+    redacted = entries.filter(redacted_at__isnull=False)
+    assert redacted.count() == older
+    assert {e.object_repr for e in redacted} == {"[erased]"}
+    assert "[erased]" in text and twin.code in text
+    erasure = entries.order_by("-id").first()
+    assert erasure.redacted_at is None and erasure.changes["personal_data"] == [None, "erased"]
+    # The personal-data export no longer lists the values.
+    data = privacy.contact_personal_data(actor=manager, workspace=workspace, contact_id=person.pk)
+    exported = json.dumps(data["audit_log"], ensure_ascii=False)
+    assert "13700001111" not in exported and "王小明" not in exported
