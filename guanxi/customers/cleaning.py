@@ -26,7 +26,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import phonenumbers
@@ -862,7 +862,7 @@ def _phone(fdef: FieldDef, raw: Any) -> str:
         raise _Bad(MSG_NUL)
     # The usual Chinese mobile (138 1234 5678, +86-138…) without the phonenumbers parser.
     m = _CN_MOBILE.fullmatch(_PHONE_STRIP.sub("", text))
-    if m:
+    if m and _cn_mobile_prefix_valid(m.group(1)[:7]):
         return "+86" + m.group(1)
     try:
         value = normalize.phone(text)
@@ -871,6 +871,14 @@ def _phone(fdef: FieldDef, raw: Any) -> str:
     if len(value) > 32:
         raise _Bad(MSG_PHONE)
     return value
+
+
+@lru_cache(maxsize=65536)
+def _cn_mobile_prefix_valid(prefix: str) -> bool:
+    """Whether mobiles starting with these 7 digits are in use (libphonenumber's ranges are
+    decided by the first digits), asked once per prefix instead of once per number."""
+    number = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix + "0000"))
+    return phonenumbers.is_valid_number(number)
 
 
 _validate_email = EmailValidator()
