@@ -140,7 +140,7 @@ class AccountForm(RecordForm):
 
     name = forms.CharField(label=_("Name"), max_length=200)
     short_name = _text(_("Short name"), 100)
-    code = _text(_("Customer code"), 64, help_text=_("Left empty, one is generated."))
+    code = _text(_("Customer code"), 64, help_text=_("If left empty, one is generated."))
     account_type = _choice(_("Customer type"), AccountType.choices, blank=False)
     parent = _text(_("Parent account (customer code)"), 64)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
@@ -198,11 +198,11 @@ class ContactForm(RecordForm):
         label=_("Name"),
         max_length=200,
         required=False,
-        help_text=_("Left empty, it is made of last and first name."),
+        help_text=_("If left empty, it is made of the last and first name."),
     )
     last_name = _text(_("Last name"), 100)
     first_name = _text(_("First name"), 100)
-    code = _text(_("Customer code"), 64, help_text=_("Left empty, one is generated."))
+    code = _text(_("Customer code"), 64, help_text=_("If left empty, one is generated."))
     account = _text(
         _("Account (customer code)"), 64, help_text=_("Empty for an individual customer.")
     )

@@ -153,7 +153,9 @@ def _shared_filters(tag_source) -> list[Filter]:
             kind="date",
             apply=_date_filter("gte", "created_from"),
         ),
-        Filter("created_to", _("Created to"), kind="date", apply=_date_filter("lt", "created_to")),
+        Filter(
+            "created_to", _("Created before"), kind="date", apply=_date_filter("lt", "created_to")
+        ),
     ]
 
 
@@ -413,8 +415,8 @@ CONTACTS = register(
                 "individual",
                 _("Individual customer"),
                 choices=lambda w, a: [
-                    ("yes", str(_("Yes, no account"))),
-                    ("no", str(_("No, at an account"))),
+                    ("yes", str(_("Yes: a person with no account"))),
+                    ("no", str(_("No: a person at an account"))),
                 ],
                 apply=_individual_filter,
                 field="account",

@@ -20,7 +20,7 @@ from guanxi.common.models import OwnedModel, WorkspaceModel
 
 class LifecycleStage(models.TextChoices):
     POTENTIAL = "potential", _("Potential")
-    NEW = "new", _("New")
+    NEW = "new", pgettext_lazy("lifecycle stage", "New")
     SATISFIED = "satisfied", _("Satisfied")
     RETAINED = "retained", _("Retained")
     LONG_STANDING = "long_standing", _("Long-standing")

@@ -124,7 +124,7 @@ class PoolSettingsForm(ServiceForm):
         help_text=_("Accounts and individual customers a rep may hold; 0 for no cap."),
     )
     return_after_days = forms.IntegerField(
-        label=_("Return after days without activity"),
+        label=_("Return to the pool after this many days without activity"),
         min_value=0,
         max_value=pool.MAX_DAYS,
         help_text=_("0 keeps customers with their owner however long they wait."),

@@ -36,7 +36,7 @@ REASONS = {
     "same_name": _("same name"),
     "name_similar": _("similar name"),
     "name_swapped": _("first and last name swapped"),
-    "nickname": _("nickname of the same name"),
+    "nickname": _("one first name is a nickname of the other"),
     "same_mobile": _("same phone number"),
     "same_email": _("same e-mail"),
     "same_id_number": _("same ID number"),

@@ -46,7 +46,7 @@ def _model_for(object_key: str):
         raise ApplicationError(
             _("Choose an account or a contact."),
             code="invalid_object",
-            fields={"object_key": [_("Choose customers.account or customers.contact.")]},
+            fields={"object_key": [_("Choose an account or a contact.")]},
         ) from None
 
 

@@ -862,7 +862,7 @@ def stage_change(
     if kind not in STAGE_FIELDS:
         raise ApplicationError(
             _("Choose the lifecycle or the loyalty stage."),
-            fields={"kind": [_("Not a stage kind.")]},
+            fields={"kind": [_("Choose lifecycle or loyalty.")]},
         )
     field = STAGE_FIELDS[kind]
     permissions.check_writable(actor, object_key, {field})
