@@ -8,6 +8,6 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        # Registrations: business objects (roles, custom fields, search), lists, navigation.
-        from . import objects, pool_nav  # noqa: F401  (pool_nav: the pool in the side navigation)
-        from . import nav  # noqa: F401  (account and contact lists, side navigation)
+        # Registrations: business objects (roles, custom fields, search), the account and
+        # contact lists, the side navigation (the pool's entry too).
+        from . import nav, objects, pool_nav  # noqa: F401
