@@ -17,11 +17,11 @@ from guanxi.common.views import error_message, page
 from guanxi.platform import jobs, permissions
 
 from . import selectors
-from .dedupe import jobs as scan_jobs
 from .dedupe import matching
 from .dedupe.check import likely_matches
 from .dedupe.compare import chosen_values, pair_compare
 from .models import CandidateStatus, DuplicateCandidate
+from .services import duplicates as duplicates_service
 from .services import merge
 
 KINDS = {"contacts": matching.CONTACT, "accounts": matching.ACCOUNT}
@@ -34,8 +34,7 @@ def duplicates(request):
     permissions.require(request.user, key, "read")
     ws = {"workspace": request.workspace, "actor": request.user}
     if request.method == "POST":  # "Scan for duplicates": the same job as the API starts
-        permissions.require(request.user, key, "update")
-        job = jobs.job_start(**ws, kind=scan_jobs.KIND, params={"objects": [key]})
+        job = duplicates_service.duplicate_scan_start(**ws, object_keys=[key])
         return redirect(f"{reverse('customers:duplicates')}?object={kind}&job={job.pk}")
     job = None
     if request.GET.get("job"):
@@ -63,7 +62,9 @@ def duplicates(request):
         for r in rows
         if r.left_id in by_id and r.right_id in by_id
     ]
-    can_scan = permissions.can(request.user, key, "update")
+    can_scan = permissions.can(request.user, key, "update") and permissions.can(
+        request.user, key, "bulk"
+    )
     context = {"pairs": pairs, "kind": kind, "job": job, "can_scan": can_scan}
     return render(request, "customers/duplicates.html", context)
 

@@ -9,13 +9,13 @@ from ninja import Field, Query, Router, Schema, Status
 
 from guanxi.common.api import Id, JsonObject, PageParams, page_of, page_response, responses, text
 from guanxi.common.errors import NotFound
-from guanxi.platform import jobs, permissions
+from guanxi.platform import permissions
 
 from .. import selectors
 from ..dedupe import matching
 from ..dedupe.check import likely_matches
-from ..dedupe.jobs import KIND
 from ..models import CandidateStatus, DuplicateCandidate
+from ..services import duplicates as duplicates_service
 from ..services import merge
 
 router = Router()
@@ -134,11 +134,10 @@ def duplicates_list(request, filters: Query[CandidateFilters], page: Query[PageP
     summary="Start a full duplicate scan (a background job)",
 )
 def duplicates_scan(request, payload: ScanIn):
-    keys = [KEYS[o] for o in dict.fromkeys(payload.objects)]
-    for key in keys:
-        permissions.require(request.user, key, "update")
-    job = jobs.job_start(
-        **_ws(request), kind=KIND, params={"objects": keys, "threshold": payload.threshold}
+    job = duplicates_service.duplicate_scan_start(
+        **_ws(request),
+        object_keys=[KEYS[o] for o in payload.objects],
+        threshold=payload.threshold,
     )
     return Status(202, {"id": job.pk, "kind": job.kind, "state": job.state})
 
