@@ -14,6 +14,7 @@ from ninja.files import UploadedFile
 from guanxi.common.api import Id, responses
 from guanxi.common.errors import NotFound
 
+from ..importing import runner
 from ..models import ImportRun
 from ..services import imports
 
@@ -37,6 +38,8 @@ class ImportRunOut(Schema):
     updated: int
     skipped: int
     failed: int
+    warnings: int
+    strict: bool
     error: str
     report_url: str | None
     created_at: dt.datetime
@@ -73,6 +76,8 @@ def run_out(run: ImportRun) -> dict:
         "updated": run.updated,
         "skipped": run.skipped,
         "failed": run.failed,
+        "warnings": runner.warnings_of(run),
+        "strict": runner.is_strict(run),
         "error": run.job.error if run.job_id and run.job.error else "",
         "report_url": f"/api/v1/imports/{run.pk}/errors" if run.error_path else None,
         "created_at": run.created_at,
@@ -96,13 +101,17 @@ def imports_create(
     file: File[UploadedFile],
     object: Form[Literal["contacts", "accounts"]],
     mapping: Form[str] = "",
-    on_duplicate: Form[Literal["skip", "update", "create"]] = "skip",
+    on_duplicate: Form[Literal["skip", "update", "create"]] = "create",
     dry_run: Form[bool] = False,
     owner: Form[str] = "me",
+    strict: Form[bool] = False,
 ):
     """``mapping`` is a JSON object ``{"file column": "field"}`` for the columns the
     automatic header matching gets wrong or misses; ``owner`` is ``me``, ``pool`` or a
-    user id."""
+    user id. ``on_duplicate`` ``create`` (the default) creates rows that repeat a customer
+    and flags each pair for the duplicate review; ``skip`` and ``update`` do what they say.
+    A bad value of an optional field is left empty (a ``warning`` line of the report)
+    unless ``strict``, which rejects the row."""
     chosen = imports.parse_mapping(mapping)
     run = imports.import_upload(
         **_ws(request),
@@ -118,6 +127,7 @@ def imports_create(
         on_duplicate=on_duplicate,
         dry_run=dry_run,
         owner=owner,
+        strict=strict,
     )
     run = imports.import_run_get(**_ws(request), run_id=run.pk)
     return Status(202, run_out(run))

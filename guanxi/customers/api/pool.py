@@ -1,4 +1,4 @@
-"""``/customers/pool``: the customer pool (公海) — list, claim, release, assign, rules."""
+"""``/pool``: the customer pool (公海) — list, claim, release, assign, rules."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def _owner_out(object_key: str, record) -> dict:
 
 
 @router.get(
-    "/customers/pool",
+    "/pool",
     response=responses(page_of(PoolCustomerOut)),
     tags=TAGS,
     operation_id="customers_pool_list",
@@ -128,7 +128,7 @@ def pool_list(request, filters: Query[PoolFilters], page: Query[PageParams]):
 
 
 @router.post(
-    "/customers/pool/claim",
+    "/pool/claim",
     response=responses(CustomerOwnerOut),
     tags=TAGS,
     operation_id="customers_pool_claim",
@@ -144,7 +144,7 @@ def pool_claim(request, payload: PoolMoveIn):
 
 
 @router.post(
-    "/customers/pool/release",
+    "/pool/release",
     response=responses(CustomerOwnerOut),
     tags=TAGS,
     operation_id="customers_pool_release",
@@ -161,7 +161,7 @@ def pool_release(request, payload: PoolReleaseIn):
 
 
 @router.post(
-    "/customers/pool/assign",
+    "/pool/assign",
     response=responses(PoolAssignOut),
     tags=TAGS,
     operation_id="customers_pool_assign",
@@ -187,7 +187,7 @@ def _settings_out(request) -> dict:
 
 
 @router.get(
-    "/customers/pool/settings",
+    "/pool/settings",
     response=responses(PoolSettingsOut),
     tags=TAGS,
     operation_id="customers_pool_settings_get",
@@ -198,7 +198,7 @@ def pool_settings_get(request):
 
 
 @router.put(
-    "/customers/pool/settings",
+    "/pool/settings",
     response=responses(PoolSettingsOut),
     tags=TAGS,
     operation_id="customers_pool_settings_update",

@@ -1,4 +1,4 @@
-"""``/customers/contacts/{id}/consent``, ``…/personal-data`` and ``…/erase``: consent and
+"""``/contacts/{id}/consent``, ``…/personal-data`` and ``…/erase``: consent and
 its history, the per-person export and erasure (PIPL/GDPR)."""
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def _consent_out(c) -> dict:
 
 
 @router.get(
-    "/customers/contacts/{contact_id}/consent",
+    "/contacts/{contact_id}/consent",
     response=responses(ConsentStateOut),
     tags=TAGS,
     operation_id="customers_contact_consent_get",
@@ -124,7 +124,7 @@ def consent_get(request, contact_id: Id):
 
 
 @router.get(
-    "/customers/contacts/{contact_id}/consent/history",
+    "/contacts/{contact_id}/consent/history",
     response=responses(page_of(ConsentEventOut)),
     tags=TAGS,
     operation_id="customers_contact_consent_history",
@@ -142,7 +142,7 @@ def consent_history(request, contact_id: Id, page: Query[PageParams]):
 
 
 @router.post(
-    "/customers/contacts/{contact_id}/consent",
+    "/contacts/{contact_id}/consent",
     response=responses(ConsentOut),
     tags=TAGS,
     operation_id="customers_contact_consent_record",
@@ -156,7 +156,7 @@ def consent_record(request, contact_id: Id, payload: ConsentIn):
 
 
 @router.get(
-    "/customers/contacts/{contact_id}/personal-data",
+    "/contacts/{contact_id}/personal-data",
     response=responses(dict[str, Any]),
     tags=TAGS,
     operation_id="customers_contact_personal_data",
@@ -167,7 +167,7 @@ def personal_data(request, contact_id: Id):
 
 
 @router.post(
-    "/customers/contacts/{contact_id}/erase",
+    "/contacts/{contact_id}/erase",
     response=responses(ErasedOut),
     tags=TAGS,
     operation_id="customers_contact_erase",

@@ -41,17 +41,15 @@ def test_pool_list_claim_release(workspace, rep):
     account = AccountFactory(workspace=workspace, name="北京星河科技有限公司")
     AccountFactory(workspace=workspace, owner=rep, name="已有主人")
     api = api_for(rep)
-    response = api.get("/customers/pool")
+    response = api.get("/pool")
     assert response.status_code == 200, response.content
     assert [i["id"] for i in response.json()["items"]] == [account.pk]
-    assert api.get("/customers/pool", q="星河").json()["items"][0]["code"] == account.code
-    response = api.post(
-        "/customers/pool/claim", {"object_key": "customers.account", "record_id": account.pk}
-    )
+    assert api.get("/pool", q="星河").json()["items"][0]["code"] == account.code
+    response = api.post("/pool/claim", {"object_key": "customers.account", "record_id": account.pk})
     assert response.status_code == 200, response.content
     assert response.json()["owner"]["id"] == rep.pk
     response = api.post(
-        "/customers/pool/release",
+        "/pool/release",
         {"object_key": "customers.account", "record_id": account.pk, "reason": "busy"},
     )
     assert response.status_code == 200 and response.json()["owner"] is None
@@ -63,25 +61,25 @@ def test_pool_claim_conflicts_are_documented_errors(workspace, rep, manager):
     free = AccountFactory(workspace=workspace)
     api = api_for(rep)
     body = {"object_key": "customers.account", "record_id": free.pk}
-    error = assert_error(api.post("/customers/pool/claim", body), 409, "pool_cap_reached")
+    error = assert_error(api.post("/pool/claim", body), 409, "pool_cap_reached")
     assert "1" in error["message"]
     body = {"object_key": "customers.account", "record_id": mine.pk}
-    error = assert_error(api_for(manager).post("/customers/pool/claim", body), 409)
+    error = assert_error(api_for(manager).post("/pool/claim", body), 409)
     assert error["code"] == "owned_by_other" and "Rep One" in error["message"]
 
 
 def test_pool_assign(workspace, rep, manager):
     a, b = AccountFactory.create_batch(2, workspace=workspace)
     body = {"object_key": "customers.account", "record_ids": [a.pk, b.pk], "owner_id": rep.pk}
-    assert_error(api_for(rep).post("/customers/pool/assign", body), 403)
-    response = api_for(manager).post("/customers/pool/assign", body)
+    assert_error(api_for(rep).post("/pool/assign", body), 403)
+    response = api_for(manager).post("/pool/assign", body)
     assert response.status_code == 200, response.content
     assert {i["owner"]["id"] for i in response.json()["items"]} == {rep.pk}
-    assert_error(api_for(manager).post("/customers/pool/assign", {**body, "record_ids": []}), 422)
+    assert_error(api_for(manager).post("/pool/assign", {**body, "record_ids": []}), 422)
 
 
 def test_pool_settings(workspace, admin_user, rep):
-    response = api_for(rep).get("/customers/pool/settings")
+    response = api_for(rep).get("/pool/settings")
     assert response.status_code == 200 and response.json()["max_per_rep"] == 0
     body = {
         "max_per_rep": 5,
@@ -89,19 +87,19 @@ def test_pool_settings(workspace, admin_user, rep):
         "return_on_departure": True,
         "reclaim_after_days": 3,
     }
-    assert_error(api_for(rep).request("PUT", "/customers/pool/settings", body), 403)
-    response = api_for(admin_user).request("PUT", "/customers/pool/settings", body)
+    assert_error(api_for(rep).request("PUT", "/pool/settings", body), 403)
+    response = api_for(admin_user).request("PUT", "/pool/settings", body)
     assert response.status_code == 200 and response.json()["max_per_rep"] == 5
     assert_error(
-        api_for(admin_user).request("PUT", "/customers/pool/settings", {**body, "max_per_rep": -1}),
+        api_for(admin_user).request("PUT", "/pool/settings", {**body, "max_per_rep": -1}),
         422,
     )
     # A token without the admin scope may not change the rules.
     token_api = api_for(admin_user, scopes=["read", "write"])
-    assert_error(token_api.request("PUT", "/customers/pool/settings", body), 403)
+    assert_error(token_api.request("PUT", "/pool/settings", body), 403)
 
 
-@pytest.mark.parametrize("path", ["/customers/pool/claim", "/customers/pool/release"])
+@pytest.mark.parametrize("path", ["/pool/claim", "/pool/release"])
 def test_pool_moves_refuse_other_workspace_and_no_right(path, workspace, other_workspace, rep):
     foreign = AccountFactory(workspace=other_workspace)
     body = {"object_key": "customers.account", "record_id": foreign.pk}
@@ -117,17 +115,17 @@ def test_pool_moves_refuse_other_workspace_and_no_right(path, workspace, other_w
 def test_pool_assign_refuses_other_workspace(workspace, other_workspace, rep, manager):
     foreign = AccountFactory(workspace=other_workspace)
     body = {"object_key": "customers.account", "record_ids": [foreign.pk], "owner_id": rep.pk}
-    assert_error(api_for(manager).post("/customers/pool/assign", body), 404)
+    assert_error(api_for(manager).post("/pool/assign", body), 404)
 
 
 def test_pool_list_refuses_without_right_and_hides_other_workspace(workspace, other_workspace, rep):
     AccountFactory(workspace=other_workspace)
-    assert api_for(rep).get("/customers/pool").json()["items"] == []
+    assert api_for(rep).get("/pool").json()["items"] == []
     nobody = UserFactory(workspace=workspace, role_code="read_only")
     nobody.role.rights = {}
     nobody.role.save()
-    assert_error(api_for(nobody).get("/customers/pool"), 403)
-    assert_error(api_for(rep).get("/customers/pool", object_key="platform.user"), 422)
+    assert_error(api_for(nobody).get("/pool"), 403)
+    assert_error(api_for(rep).get("/pool", object_key="platform.user"), 422)
 
 
 # --- consent -------------------------------------------------------------------------------------
@@ -136,7 +134,7 @@ def test_pool_list_refuses_without_right_and_hides_other_workspace(workspace, ot
 def test_consent_endpoints(workspace, rep):
     person = ContactFactory(workspace=workspace, owner=rep)
     api = api_for(rep)
-    path = f"/customers/contacts/{person.pk}/consent"
+    path = f"/contacts/{person.pk}/consent"
     body = {
         "channel": "email",
         "purpose": "marketing",
@@ -160,12 +158,12 @@ def test_consent_endpoints_refuse(workspace, other_workspace, rep):
     foreign = ContactFactory(workspace=other_workspace)
     body = {"channel": "email", "purpose": "marketing", "status": "granted", "method": "api"}
     for contact in (foreign,):
-        path = f"/customers/contacts/{contact.pk}/consent"
+        path = f"/contacts/{contact.pk}/consent"
         assert_error(api_for(rep).get(path), 404)
         assert_error(api_for(rep).get(f"{path}/history"), 404)
         assert_error(api_for(rep).post(path, body), 404)
     reader = UserFactory(workspace=workspace, role_code="read_only")
-    path = f"/customers/contacts/{person.pk}/consent"
+    path = f"/contacts/{person.pk}/consent"
     assert api_for(reader).get(path).status_code == 200
     assert_error(api_for(reader).post(path, body), 403)
     assert not Consent.objects.across_workspaces().exists()
@@ -178,7 +176,7 @@ def test_personal_data_and_erase(workspace, manager, rep):
     person = ContactFactory(
         workspace=workspace, owner=manager, name="赵六", mobile="+8613700000000"
     )
-    path = f"/customers/contacts/{person.pk}"
+    path = f"/contacts/{person.pk}"
     response = api_for(manager).get(f"{path}/personal-data")
     assert response.status_code == 200 and response.json()["fields"]["name"] == "赵六"
     assert_error(api_for(rep).post(f"{path}/erase", {"reason": "x"}), 403)  # no delete right
@@ -192,12 +190,12 @@ def test_personal_data_and_erase(workspace, manager, rep):
 
 def test_personal_data_and_erase_refuse(workspace, other_workspace, manager):
     foreign = ContactFactory(workspace=other_workspace)
-    path = f"/customers/contacts/{foreign.pk}"
+    path = f"/contacts/{foreign.pk}"
     assert_error(api_for(manager).get(f"{path}/personal-data"), 404)
     assert_error(api_for(manager).post(f"{path}/erase", {"reason": "x"}), 404)
     technician = UserFactory(workspace=workspace, role_code="technician")
     mine = ContactFactory(workspace=workspace)
-    path = f"/customers/contacts/{mine.pk}"
+    path = f"/contacts/{mine.pk}"
     assert_error(api_for(technician).get(f"{path}/personal-data"), 403)
     assert_error(api_for(technician).post(f"{path}/erase", {"reason": "x"}), 403)
     assert Contact.objects.across_workspaces().filter(erased_at__isnull=False).count() == 0
@@ -216,7 +214,7 @@ def test_consent_hidden_from_the_role_is_refused(workspace, rep, client):
         field="consent",
         access="hidden",
     )
-    path = f"/customers/contacts/{person.pk}/consent"
+    path = f"/contacts/{person.pk}/consent"
     assert_error(api_for(rep).get(path), 403, "field_hidden")
     assert_error(api_for(rep).get(f"{path}/history"), 403, "field_hidden")
     body = {"channel": "email", "purpose": "marketing", "status": "granted", "method": "api"}

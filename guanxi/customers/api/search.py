@@ -1,5 +1,0 @@
-"""(filled in by its part of the customers module)"""
-
-from ninja import Router
-
-router = Router()
