@@ -22,7 +22,7 @@ from .dedupe.check import likely_matches
 from .dedupe.compare import chosen_values, pair_compare
 from .models import CandidateStatus, DuplicateCandidate
 from .services import duplicates as duplicates_service
-from .services import merge
+from .services import merge, records
 
 KINDS = {"contacts": matching.CONTACT, "accounts": matching.ACCOUNT}
 
@@ -107,16 +107,27 @@ def duplicate_check(request):
         key = matching.CONTACT
     values = {
         k: request.GET.get(k, "")[:200]
-        for k in ("name", "first_name", "last_name", "mobile", "phone", "email", "company")
-    }
-    found = []
-    if permissions.can(request.user, key, "read"):
-        found = likely_matches(
-            workspace=request.workspace, actor=request.user, object_key=key, values=values
+        for k in (
+            "name",
+            "first_name",
+            "last_name",
+            "mobile",
+            "phone",
+            "email",
+            "company",
+            "id_number",
+            "tax_number",
         )
-    return render(
-        request, "customers/duplicate_warning.html", {"matches": found, "object_key": key}
-    )
+    }
+    found, clash = [], None
+    if permissions.can(request.user, key, "read"):
+        ws = {"workspace": request.workspace, "actor": request.user}
+        found = likely_matches(**ws, object_key=key, values=values)
+        # Another rep's customer is not in ``found`` when the actor may not see it; saving
+        # would be refused (no 撞单), so say so now.
+        clash = records.customer_clash(**ws, object_key=key, values=values)
+    context = {"matches": found, "clash": clash, "object_key": key}
+    return render(request, "customers/duplicate_warning.html", context)
 
 
 @page

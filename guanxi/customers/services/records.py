@@ -27,7 +27,7 @@ from guanxi.common.errors import ApplicationError, Conflict, NotFound, Permissio
 from guanxi.platform import audit, custom_fields, permissions
 from guanxi.platform.models import Action, AuditAction, User, Workspace
 
-from .. import normalize, search_keys, selectors
+from .. import cleaning, normalize, search_keys, selectors
 from ..models import (
     Account,
     AccountContact,
@@ -168,16 +168,10 @@ def _kind(object_key: str) -> _Kind:
 def _clean(kind: _Kind, raw: dict, *, workspace, partial: bool) -> dict:
     """Clean the plain fields through the shared cleaning module (forms, API and import
     validate alike); every bad field is reported at once."""
-    try:
-        from .. import cleaning
-    except ImportError:  # pragma: no cover - the module lands with the importer
-        cleaning = None
-    name = "clean_account_values" if kind.model is Account else "clean_contact_values"
-    clean = getattr(cleaning, name, None)
-    if clean is not None:
-        values, errors = clean(dict(raw), workspace=workspace, partial=partial)
-    else:  # pragma: no cover
-        values, errors = _fallback_clean(kind.model, raw)
+    clean = (
+        cleaning.clean_account_values if kind.model is Account else cleaning.clean_contact_values
+    )
+    values, errors = clean(dict(raw), workspace=workspace, partial=partial)
     errors = {k: list(v) for k, v in (errors or {}).items() if v}
     if errors:
         raise ApplicationError(_("Some fields are not valid."), fields=errors)
@@ -193,31 +187,6 @@ def _clean(kind: _Kind, raw: dict, *, workspace, partial: bool) -> dict:
             sent.add("name")
         values = {k: v for k, v in values.items() if k in sent}
     return values
-
-
-def _fallback_clean(model, raw: dict) -> tuple[dict, dict]:  # pragma: no cover
-    """Validation by the model's own field types, used until ``cleaning`` is there."""
-    values: dict[str, Any] = {}
-    errors: dict[str, list] = {}
-    for name, value in raw.items():
-        if name == "code":
-            field = model._meta.get_field("code")
-        else:
-            try:
-                field = model._meta.get_field(name)
-            except Exception:
-                continue
-        try:
-            values[name] = _clean_one(name, field, value)
-        except ValueError as exc:
-            errors[name] = [str(exc)]
-    if "address" in raw and "street" not in raw:
-        values["street"] = str(raw["address"] or "").strip()[:255]
-    if model is Contact and not values.get("name") and ("first_name" in raw or "last_name" in raw):
-        last, first = values.get("last_name", ""), values.get("first_name", "")
-        joined = f"{last}{first}" if normalize.has_cjk(last + first) else f"{first} {last}"
-        values["name"] = joined.strip()
-    return values, errors
 
 
 def _clean_one(name: str, field, value):  # pragma: no cover
@@ -447,6 +416,41 @@ def _check_account_clash(workspace, account: Account, fields: set[str]) -> None:
             "name" if account.name_core and other.name_core == account.name_core else "tax_number"
         )
         raise _owned_by_other(other, field, other.owner.full_name)
+
+
+def customer_clash(*, workspace, actor, object_key: str, values: dict) -> str | None:
+    """The 撞单 message a create by ``actor`` with these raw form ``values`` would meet
+    (the customer exists and another rep owns it), or ``None``. The form shows it as you
+    type, even when the actor may not see that customer: the refusal would name it anyway."""
+    kind = _KINDS.get(object_key)
+    if kind is None:
+        return None
+    fields = (
+        {"mobile", "phone", "email", "id_number"}
+        if kind.model is Contact
+        else {
+            "name",
+            "tax_number",
+        }
+    )
+    raw = {k: v for k, v in values.items() if k in fields and v}
+    if not raw:
+        return None
+    record = kind.model(workspace_id=workspace.pk, owner_id=actor.pk)
+    for name, value in raw.items():
+        try:
+            cleaned = cleaning.clean_value(object_key, name, value)
+        except Exception:
+            continue
+        setattr(record, name, cleaned)
+    if kind.model is Account:
+        record.name_core = normalize.company_core(record.name or "")
+    check = _check_contact_clash if kind.model is Contact else _check_account_clash
+    try:
+        check(workspace, record, set(raw))
+    except Conflict as exc:
+        return str(exc.message)
+    return None
 
 
 def _code_free(kind: _Kind, workspace, code: str, *, exclude_pk=None) -> None:

@@ -63,3 +63,15 @@ def test_a_running_scan_is_not_started_twice(workspace, admin_user):
         actor=admin_user, workspace=workspace, object_keys=["customers.contact"]
     )
     assert again.pk == first.pk
+
+
+def test_a_rep_typing_another_reps_customer_is_told_who_owns_it(client, workspace):
+    owner = UserFactory(workspace=workspace, role_code="sales_rep", full_name="李四")
+    ContactFactory(workspace=workspace, name="王五", mobile="+8613700001111", owner=owner)
+    rep = UserFactory(workspace=workspace, role_code="sales_rep")
+    client.force_login(rep)
+    url = reverse("customers:duplicate_check")
+    warning = client.get(url, {"object_key": "customers.contact", "mobile": "137 0000 1111"})
+    assert "李四" in warning.content.decode()
+    assert "李四" not in client.get(url, {"mobile": "137 0000 2222"}).content.decode()
+    assert "李四" not in client.get(url, {"mobile": "137 00"}).content.decode()
