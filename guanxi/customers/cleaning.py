@@ -112,6 +112,9 @@ _SHARED = (
             "customer no",
             "customer number",
             "id",
+            "rec_id",
+            "record_id",
+            "recid",
             "客户代码",
             "客户编号",
             "客户编码",
@@ -237,7 +240,12 @@ _SHARED = (
             "所在省份",
         ),
     ),
-    FieldDef("city", _("city"), max_length=60, aliases=("city", "town", "城市", "市", "所在城市")),
+    FieldDef(
+        "city",
+        _("city"),
+        max_length=60,
+        aliases=("city", "town", "suburb", "locality", "城市", "市", "所在城市"),
+    ),
     FieldDef(
         "district",
         _("district"),
@@ -253,6 +261,12 @@ _SHARED = (
             "address",
             "street address",
             "addr",
+            "street_number",
+            "house_number",
+            "address_1",
+            "address1",
+            "address_2",
+            "address2",
             "地址",
             "详细地址",
             "街道",
@@ -271,6 +285,7 @@ _SHARED = (
             "postcode",
             "zip",
             "zip code",
+            "zipcode",
             "邮编",
             "邮政编码",
         ),
@@ -323,6 +338,7 @@ _CONTACT_ONLY = (
             "firstname",
             "given name",
             "forename",
+            "given_name",
             "名",
         ),
     ),
@@ -335,6 +351,7 @@ _CONTACT_ONLY = (
             "lastname",
             "surname",
             "family name",
+            "family_name",
             "姓",
             "姓氏",
         ),
@@ -435,6 +452,9 @@ _CONTACT_ONLY = (
             "id card",
             "identity number",
             "national id",
+            "soc_sec_id",
+            "ssn",
+            "social security number",
             "身份证",
             "身份证号",
             "身份证号码",
@@ -774,14 +794,42 @@ def match_header(header: Any, object_key: str, custom_defs: Iterable = ()) -> st
     return ""
 
 
+# Fields the header matching gives several columns (a house number, address line 1 and
+# line 2 all go to ``street``); their values are joined with spaces, in the order of
+# ``join_rank`` and then of the file.
+AUTO_JOINED = frozenset({"street"})
+_JOIN_RANKS = {
+    "streetnumber": 0,
+    "housenumber": 0,
+    "streetno": 0,
+    "houseno": 0,
+    "address2": 2,
+    "addressline2": 2,
+    "street2": 2,
+}
+
+
+def join_rank(header: Any) -> int:
+    """Where a column's value goes when several columns fill one text field: house
+    numbers first, then the address (line 1), then line 2."""
+    return _JOIN_RANKS.get(header_key(header), 1)
+
+
+def joinable(object_key: str, name: str) -> bool:
+    """Whether several columns may fill this field (text fields: their values are joined)."""
+    fdef = fields_for(object_key).get(INPUT_ALIASES.get(name, name))
+    return fdef is not None and fdef.kind in (TEXT, LONG_TEXT) and name != "code"
+
+
 def match_headers(headers: Iterable[Any], object_key: str, custom_defs: Iterable = ()) -> dict:
-    """``{column: field}`` for every column; a field matched by two columns keeps the first."""
+    """``{column: field}`` for every column; a field matched by two columns keeps the first,
+    except the fields of ``AUTO_JOINED`` (several address columns → ``street``)."""
     custom_defs = list(custom_defs)
     taken: set[str] = set()
     out: dict[str, str] = {}
     for header in headers:
         target = match_header(header, object_key, custom_defs)
-        if target and target in taken:
+        if target and target in taken and target not in AUTO_JOINED:
             target = ""
         if target:
             taken.add(target)
@@ -830,6 +878,9 @@ def _as_text(raw: Any) -> str:
     if isinstance(raw, dt.datetime):
         return raw.isoformat(sep=" ")
     return str(raw).strip()
+
+
+as_text = _as_text  # a cell as stripped text (numbers and dates as they read)
 
 
 def _text(fdef: FieldDef, raw: Any) -> str:

@@ -22,6 +22,12 @@ from .models import DuplicatePolicy
 from .services import imports
 
 OBJECT_CHOICES = [("contacts", _("Contacts")), ("accounts", _("Accounts"))]
+# The duplicate policies as the page offers them, the default first.
+POLICIES = [
+    (DuplicatePolicy.CREATE, _("Create them and flag them for review")),
+    (DuplicatePolicy.SKIP, _("Skip the row")),
+    (DuplicatePolicy.UPDATE, _("Update the existing record")),
+]
 
 
 class UploadForm(forms.Form):
@@ -83,8 +89,12 @@ def import_detail(request, pk: int):
     saved = list(imports.import_mappings(**_ws(request), object_key=object_name))
     error = ""
     message = ""
-    policy = request.POST.get("on_duplicate", run.on_duplicate)
+    # An unstarted run carries the model's default; the page pre-selects "create".
+    policy = request.POST.get(
+        "on_duplicate", run.on_duplicate if started else DuplicatePolicy.CREATE
+    )
     dry_run = bool(request.POST.get("dry_run")) if request.method == "POST" else run.dry_run
+    strict = bool(request.POST.get("strict")) if request.method == "POST" else runner.is_strict(run)
     owner = request.POST.get("owner", "me")
     if not started and request.GET.get("mapping"):
         chosen = next((m for m in saved if str(m.pk) == request.GET["mapping"]), None)
@@ -111,6 +121,7 @@ def import_detail(request, pk: int):
                     on_duplicate=policy,
                     dry_run=dry_run,
                     owner=owner,
+                    strict=strict,
                 )
                 return redirect("customers:import_detail", run.pk)
         except ApplicationError as exc:
@@ -122,7 +133,9 @@ def import_detail(request, pk: int):
         "started": started,
         "rows": rows,
         "choices": _field_choices(request.workspace, run.object_key),
-        "policies": DuplicatePolicy.choices,
+        "policies": POLICIES,
+        "strict": strict,
+        "warnings": runner.warnings_of(run),
         "policy": policy,
         "dry_run": dry_run,
         "owner": owner,

@@ -33,3 +33,15 @@ register(
         allowed=_can_read("customers.contact"),
     )
 )
+register(
+    NavItem(
+        section=CUSTOMERS,
+        label=_("Import"),
+        url_name="customers:import",
+        order=102,
+        allowed=lambda user: (
+            permissions.can(user, "customers.contact", "create")
+            or permissions.can(user, "customers.account", "create")
+        ),
+    )
+)

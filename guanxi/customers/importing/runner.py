@@ -32,20 +32,39 @@ from guanxi.platform import audit, custom_fields, permissions
 from guanxi.platform.models import Action, AuditAction, User
 
 from .. import cleaning, normalize, search_keys
-from ..models import Account, Contact, DuplicatePolicy, ImportRun
+from ..models import (
+    Account,
+    CandidateStatus,
+    Contact,
+    DuplicateCandidate,
+    DuplicatePolicy,
+    ImportRun,
+)
 from ..services.codes import ACCOUNT_PREFIX, CONTACT_PREFIX, codes_reserve
 from . import reader
 
 BATCH = 2000
 # The run's settings that have no column of their own live under this key of ``mapping``.
 OPTIONS_KEY = "@options"
-REPORT_HEADER = ["row", "column", "value", "message"]
+REPORT_HEADER = ["row", "column", "value", "message", "kind"]
+# The report's kinds of line: the row was not imported; it was skipped as a duplicate; it
+# was imported without a value (or with a made-up name).
+ERROR, SKIPPED, WARNING = "error", "skipped", "warning"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # Keys that identify the same customer, in the order they are tried.
 CONTACT_MATCH_KEYS = ("code", "mobile", "phone", "email", "id_number")
 ACCOUNT_MATCH_KEYS = ("code", "name_core", "tax_number")
 PARTIAL_INDEX_KEYS = frozenset({"id_number", "tax_number"})
+# The duplicate review's reasons (``dedupe.matching.REASONS``) for a repeated key.
+DUPLICATE_REASONS = {
+    "mobile": "same_mobile",
+    "phone": "same_mobile",
+    "email": "same_email",
+    "id_number": "same_id_number",
+    "name_core": "same_company",
+    "tax_number": "tax_number",
+}
 
 # Tests set this to simulate a crash after a committed batch.
 after_batch: Callable[[ImportRun], None] | None = None
@@ -70,6 +89,14 @@ def model_for(object_key: str):
     return Contact if object_key == cleaning.CONTACT_KEY else Account
 
 
+def is_strict(run: ImportRun) -> bool:
+    return bool(run_options(run).get("strict"))
+
+
+def warnings_of(run: ImportRun) -> int:
+    return int(run_options(run).get("warnings") or 0)
+
+
 def require_rights(actor: User, object_key: str, policy: str, fields: set[str]) -> None:
     permissions.require(actor, object_key, Action.CREATE)
     if policy == DuplicatePolicy.UPDATE:
@@ -83,6 +110,10 @@ class _Row:
     raw: dict
     clean: dict
     keys: list[tuple[str, str]] = field(default_factory=list)
+    # Records this row repeats on a strong key, under the policy "create": (where, ref, key)
+    # with where "db" (ref: the record's id) or "file" (ref: the earlier row's index).
+    links: list[tuple[str, int, str]] = field(default_factory=list)
+    name_from_code: bool = False  # no name, nothing else to make one from but the code
 
 
 @dataclass
@@ -91,6 +122,7 @@ class _Counts:
     updated: int = 0
     skipped: int = 0
     failed: int = 0
+    warnings: int = 0
 
 
 class _Report:
@@ -109,18 +141,49 @@ class _Report:
         self.writer.writerow(REPORT_HEADER)
         self.writer.writerows(kept)
 
-    def add(self, number: int, column: str, value: Any, message) -> None:
+    def add(self, number: int, column: str, value: Any, message, kind: str = ERROR) -> None:
         text = "" if value is None else str(value)
         # The report opens in a spreadsheet: a value that starts like a formula stays text.
         if text[:1] in FORMULA_START:
             text = "'" + text
-        self.writer.writerow([number, column, text[:500], str(message)])
+        self.writer.writerow([number, column, text[:500], str(message), kind])
 
     def flush(self) -> None:
         self.file.flush()
 
     def close(self) -> None:
         self.file.close()
+
+
+# Errors that make a row no record: the row fails even without ``strict``.
+FATAL_FIELDS = frozenset({"name", "code"})
+_NAME_SOURCES = {
+    "first_and_last_name": _("first and last name"),
+    "email": _("e-mail"),
+    "mobile": _("mobile"),
+    "phone": _("phone"),
+    "code": _("customer code"),
+}
+
+
+def _only_name_missing(errors: dict) -> bool:
+    messages = errors.get("name")
+    return bool(messages) and all(m is cleaning.MSG_NAME_REQUIRED for m in messages)
+
+
+def _made_up_name(clean: dict) -> tuple[str, str]:
+    """A name for a contact that has none: last+first, else the e-mail, else the mobile or
+    phone, else the code ("" and "code" when the code is still to be generated); ("", "")
+    when the row has no value at all."""
+    first, last = clean.get("first_name", ""), clean.get("last_name", "")
+    if first or last:
+        return cleaning.join_name(last, first), "first_and_last_name"
+    for key in ("email", "mobile", "phone", "code"):
+        if clean.get(key):
+            return clean[key], key
+    if any(v not in ("", None, {}) for k, v in clean.items() if k != "custom"):
+        return "", "code"
+    return "", ""
 
 
 class Importer:
@@ -135,6 +198,7 @@ class Importer:
         self.match_keys = CONTACT_MATCH_KEYS if self.is_contact else ACCOUNT_MATCH_KEYS
         self.policy = run.on_duplicate
         self.dry_run = run.dry_run
+        self.strict = is_strict(run)
         self.definitions = custom_fields.definitions(self.workspace_id, self.object_key)
         options = run_options(run)
         owner = options.get("owner", "me")
@@ -207,7 +271,7 @@ class Importer:
                     % {"column": header, "field": target},
                     code="invalid_mapping",
                 )
-            if target in used:
+            if target in used and not cleaning.joinable(self.object_key, target):
                 raise ApplicationError(
                     _("Two columns are mapped to the field “%(field)s”.") % {"field": target},
                     code="invalid_mapping",
@@ -219,6 +283,23 @@ class Importer:
                 _("No column is mapped to a field; choose the fields of the columns."),
                 code="invalid_mapping",
             )
+        # A field several columns fill gets their values joined with spaces (house number,
+        # address line 1, line 2 → street).
+        targets = [t for _i, _h, t in columns]
+        joined = {t for t in targets if targets.count(t) > 1}
+        self.single = [(i, t) for i, _h, t in columns if t not in joined]
+        self.joined = [
+            (
+                target,
+                [
+                    i
+                    for _r, i in sorted(
+                        (cleaning.join_rank(h), i) for i, h, t in columns if t == target
+                    )
+                ],
+            )
+            for target in sorted(joined)
+        ]
         return columns
 
     # --- one batch ------------------------------------------------------------------------
@@ -229,6 +310,14 @@ class Importer:
         creates, updates = self._resolve(rows, counts)
         run = self.run
         done = run.rows_done + len(batch)
+        checkpoint = {}
+        if counts.warnings:
+            # ImportRun has no column for warnings: they are counted in the run's options.
+            mapping = dict(run.mapping or {})
+            options = dict(mapping.get(OPTIONS_KEY) or {})
+            options["warnings"] = int(options.get("warnings") or 0) + counts.warnings
+            mapping[OPTIONS_KEY] = options
+            checkpoint["mapping"] = mapping
         with transaction.atomic():
             if not self.dry_run:
                 self._write(creates, updates)
@@ -241,6 +330,7 @@ class Importer:
                     updated=F("updated") + counts.updated,
                     skipped=F("skipped") + counts.skipped,
                     failed=F("failed") + counts.failed,
+                    **checkpoint,
                 )
             )
             if written != 1:
@@ -251,15 +341,21 @@ class Importer:
         run.updated += counts.updated
         run.skipped += counts.skipped
         run.failed += counts.failed
+        if checkpoint:
+            run.mapping = checkpoint["mapping"]
         self.progress(
             done,
             max(run.rows_total or 0, done),
-            _("%(created)s created, %(updated)s updated, %(skipped)s skipped, %(failed)s failed")
+            _(
+                "%(created)s created, %(updated)s updated, %(skipped)s skipped, "
+                "%(failed)s failed, %(warnings)s warnings"
+            )
             % {
                 "created": run.created,
                 "updated": run.updated,
                 "skipped": run.skipped,
                 "failed": run.failed,
+                "warnings": warnings_of(run),
             },
         )
         self._refresh_statistics(counts.created)
@@ -282,13 +378,15 @@ class Importer:
         clean_values = (
             cleaning.clean_contact_values if self.is_contact else cleaning.clean_account_values
         )
-        columns = self.columns
-        field_columns = {f: h for _i, h, f in columns}
+        field_columns: dict[str, str] = {}
+        for _i, header, target in self.columns:
+            field_columns.setdefault(target, header)
+        single, joined = self.single, self.joined
         rows: list[_Row] = []
         for number, cells in batch:
             raw: dict[str, Any] = {}
             width = len(cells)
-            for index, _header, target in columns:
+            for index, target in single:
                 value = cells[index] if index < width else None
                 if value is None or value == "":
                     continue
@@ -298,11 +396,41 @@ class Importer:
                     if value[0] == "'" and value[1:2] in FORMULA_START:
                         value = value[1:]  # quoted by an export against formula injection
                 raw[target] = value
+            for target, indexes in joined:
+                parts = []
+                for index in indexes:
+                    value = cleaning.as_text(cells[index] if index < width else None)
+                    if value[:1] == "'" and value[1:2] in FORMULA_START:
+                        value = value[1:]
+                    if value:
+                        parts.append(value)
+                if parts:
+                    raw[target] = " ".join(parts)
             if not raw:
                 continue  # a blank line
             clean, errors = clean_values(
                 raw, workspace=self.workspace_id, definitions=self.definitions
             )
+            warnings: list[tuple[str, Any, Any]] = []
+            if errors and not self.strict:
+                clean, errors, warnings = self._leave_empty(raw, clean, errors, clean_values)
+            name_from_code = False
+            if self.is_contact and not self.strict and _only_name_missing(errors):
+                name, made_from = _made_up_name(clean)
+                if name or made_from == "code":
+                    del errors["name"]
+                    if name:
+                        clean["name"] = name[:200]
+                    else:
+                        name_from_code = True
+                    warnings.append(
+                        (
+                            "name",
+                            name,
+                            _("No name; the name was made from the %(field)s.")
+                            % {"field": _NAME_SOURCES[made_from]},
+                        )
+                    )
             if errors:
                 counts.failed += 1
                 for name, messages in errors.items():
@@ -312,7 +440,10 @@ class Importer:
                     for message in messages:
                         self.report.add(number, column, raw.get(name, ""), message)
                 continue
-            row = _Row(number, raw, clean)
+            for name, value, message in warnings:
+                counts.warnings += 1
+                self.report.add(number, field_columns.get(name, ""), value, message, WARNING)
+            row = _Row(number, raw, clean, name_from_code=name_from_code)
             for key in self.match_keys:
                 if key == "name_core":
                     value = normalize.company_core(clean.get("name", ""))
@@ -322,6 +453,33 @@ class Importer:
                     row.keys.append((key, value))
             rows.append(row)
         return rows
+
+    def _leave_empty(self, raw: dict, clean: dict, errors: dict, clean_values):
+        """Without ``strict``, a bad value of an optional field is left out and the row
+        imported: ``(clean, errors, warnings)`` of the row cleaned again without the bad
+        values. Errors that make the row no record (a bad name or code) stay errors."""
+        if any(
+            name in FATAL_FIELDS for name in errors if not _only_name_missing({name: errors[name]})
+        ):
+            return clean, errors, []
+        warnings = []
+        kept = dict(raw)
+        for name, messages in errors.items():
+            if name == "name" and _only_name_missing({name: messages}):
+                continue
+            value = kept.pop(name, None)
+            if value is None and name == "street":
+                value = kept.pop("address", None)
+            for message in messages:
+                warnings.append(
+                    (name, value, _("value left empty: %(message)s") % {"message": message})
+                )
+        if not warnings:
+            return clean, errors, []
+        clean, errors = clean_values(
+            kept, workspace=self.workspace_id, definitions=self.definitions
+        )
+        return clean, errors, warnings
 
     def _existing(self, rows: list[_Row]) -> dict[tuple[str, str], int]:
         """``{(key, value): pk}`` of records already in the workspace, one query per key."""
@@ -358,41 +516,51 @@ class Importer:
         updates: dict[int, dict] = {}  # pk → merged clean values
         for row in rows:
             target = None
+            links: list[tuple[str, int, str]] = []
             for key, value in row.keys:
                 pair = (key, value)
                 if pair in existing:
-                    target = ("db", existing[pair], key, value)
+                    found = ("db", existing[pair], key, value)
                 elif pair in seen_in_file:
-                    target = ("file", seen_in_file[pair], key, value)
+                    found = ("file", seen_in_file[pair], key, value)
                 elif pair in self.dry_seen:
-                    target = ("dry", self.dry_seen[pair], key, value)
-                if target:
+                    found = ("dry", self.dry_seen[pair], key, value)
+                else:
+                    continue
+                if policy != DuplicatePolicy.CREATE or key == "code":
+                    target = found
                     break
-            if target is None or (policy == DuplicatePolicy.CREATE and target[2] != "code"):
+                # "create": the row is created, and each record it repeats flagged.
+                link = (found[0], found[1], key)
+                if found[0] != "dry" and not any(lk[:2] == link[:2] for lk in links):
+                    links.append(link)
+            if target is None:
                 for pair in row.keys:
                     seen_in_file.setdefault(pair, len(creates))
                     if self.dry_run:
                         self.dry_seen.setdefault(pair, row.number)
+                row.links = links
                 creates.append(row)
                 counts.created += 1
                 continue
             where, ref, key, value = target
             column = self._column_of(key)
-            if policy == DuplicatePolicy.CREATE:  # the same code twice cannot be
+            if policy == DuplicatePolicy.CREATE and where == "file":
+                # The same code twice in one file: which of the rows is the record?
                 counts.failed += 1
                 self.report.add(
                     row.number,
                     column,
                     value,
-                    _("This customer code is already used; the row was not imported."),
+                    _("This customer code repeats an earlier row; the row was not imported."),
                 )
-            elif policy == DuplicatePolicy.SKIP:
+            elif policy in (DuplicatePolicy.SKIP, DuplicatePolicy.CREATE):
                 counts.skipped += 1
                 if where == "db":
                     message = _("Already in the customer file (same %(field)s); skipped.")
                 else:
                     message = _("Repeats an earlier row of the file (same %(field)s); skipped.")
-                self.report.add(row.number, column, value, message % {"field": key})
+                self.report.add(row.number, column, value, message % {"field": key}, SKIPPED)
             else:
                 counts.updated += 1
                 if where == "db":
@@ -426,6 +594,9 @@ class Importer:
         )
         if creates:
             self._assign_codes(creates)
+            for row in creates:
+                if row.name_from_code:
+                    row.clean["name"] = row.clean["code"]
             base = {
                 "workspace_id": self.workspace_id,
                 "owner_id": self.owner_id,
@@ -441,6 +612,7 @@ class Importer:
                     values["source"] = "import"
                 records.append(values)
             _insert(model, records, apply_keys)
+            self._flag_duplicates(creates)
         if updates:
             given = set(self._mapped_custom_keys())
             objects = list(model.objects.in_workspace(self.workspace_id).filter(pk__in=updates))
@@ -471,6 +643,57 @@ class Importer:
             model.objects.in_workspace(self.workspace_id).bulk_update(
                 objects, sorted(fields), batch_size=500
             )
+
+    def _flag_duplicates(self, creates: list[_Row]) -> None:
+        """Under "create", each new record that repeats another on a strong key becomes an
+        open duplicate candidate, for the review page right after the import."""
+        linked = [row for row in creates if row.links]
+        if not linked:
+            return
+        wanted = {row.clean["code"] for row in linked}
+        for row in linked:
+            for where, ref, _key in row.links:
+                if where == "file":
+                    wanted.add(creates[ref].clean["code"])
+        ids: dict[str, int] = {}
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        codes = list(wanted)
+        with connection.cursor() as cursor:
+            for start in range(0, len(codes), 500):
+                part = codes[start : start + 500]
+                marks = ", ".join(["%s"] * len(part))
+                cursor.execute(
+                    f"SELECT code, id FROM {table} WHERE workspace_id = %s AND code IN ({marks})",
+                    [self.workspace_id, *part],
+                )
+                ids.update(cursor.fetchall())
+        pairs: dict[tuple[int, int], list[str]] = {}
+        for row in linked:
+            this = ids[row.clean["code"]]
+            for where, ref, key in row.links:
+                other = ref if where == "db" else ids[creates[ref].clean["code"]]
+                if other == this:
+                    continue
+                reasons = pairs.setdefault((min(this, other), max(this, other)), [])
+                reason = DUPLICATE_REASONS.get(key, f"same_{key}")
+                if reason not in reasons:
+                    reasons.append(reason)
+        DuplicateCandidate.objects.bulk_create(
+            [
+                DuplicateCandidate(
+                    workspace_id=self.workspace_id,
+                    object_key=self.object_key,
+                    left_id=left,
+                    right_id=right,
+                    score=1.0,
+                    reasons=reasons,
+                    status=CandidateStatus.OPEN,
+                )
+                for (left, right), reasons in pairs.items()
+            ],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
 
     def _mapped_custom_keys(self):
         return [t[len("custom.") :] for _i, _h, t in self.columns if t.startswith("custom.")]
@@ -527,6 +750,7 @@ class Importer:
                     "updated": [None, run.updated],
                     "skipped": [None, run.skipped],
                     "failed": [None, run.failed],
+                    "warnings": [None, warnings_of(run)],
                 },
             )
 

@@ -151,9 +151,10 @@ def import_start(
     workspace: Workspace,
     run_id: int,
     mapping: dict[str, str] | None = None,
-    on_duplicate: str = DuplicatePolicy.SKIP,
+    on_duplicate: str = DuplicatePolicy.CREATE,
     dry_run: bool = False,
     owner: str | int = "me",
+    strict: bool = False,
     background: bool = True,
 ) -> ImportRun:
     """Fix the run's settings and start it as the background job ``customers.import``
@@ -161,6 +162,10 @@ def import_start(
 
     ``mapping`` replaces the automatic one for the columns it names; ``owner`` is "me",
     "pool" or a user id of the workspace.
+
+    By default (``create``) rows that repeat a customer are created and flagged as
+    duplicate candidates for review, and a bad value of an optional field is left empty
+    (a warning in the report); ``strict`` rejects such rows instead.
     """
     run = import_run_get(actor=actor, workspace=workspace, run_id=run_id)
     if on_duplicate not in DuplicatePolicy.values:
@@ -181,7 +186,10 @@ def import_start(
     fields = {f for f in columns.values() if f}
     runner.require_rights(actor, run.object_key, on_duplicate, fields)
     with transaction.atomic():
-        run.mapping = {**columns, runner.OPTIONS_KEY: {"owner": owner_id}}
+        options = {"owner": owner_id}
+        if strict:
+            options["strict"] = True
+        run.mapping = {**columns, runner.OPTIONS_KEY: options}
         run.on_duplicate = on_duplicate
         run.dry_run = bool(dry_run)
         # Checks the mapping (known fields, not twice) before anything is queued.

@@ -115,7 +115,7 @@ def test_import_cli_options_and_resume(tmp_path, admin_user):
     assert Contact.objects.in_workspace(ws).count() == 0
     call_command(
         "import", "contacts", str(path), "--mapping", str(mapping), "--owner", "pool",
-        "--on-duplicate", "update", "--workspace", ws.slug, "--quiet",
+        "--on-duplicate", "update", "--strict", "--workspace", ws.slug, "--quiet",
     )  # fmt: skip
     contact = Contact.objects.in_workspace(ws).get()
     assert contact.owner_id is None

@@ -147,6 +147,21 @@ def test_xlsx_with_dates_numbers_and_custom_field(tmp_path, admin_user):
     book.save(path)
     run = run_import(admin_user, path)
     assert run.encoding == "xlsx"
+    # The bad custom number is left empty (a warning), the row imported.
+    assert (run.created, run.failed, runner.warnings_of(run)) == (2, 0, 1)
+    wang = Contact.objects.across_workspaces().get(name="王五")
+    assert wang.birthday == dt.date(2024, 1, 2) and not wang.custom.get("vip_level")
+    assert report(run) == [
+        {
+            "row": "3",
+            "column": "VIP等级",
+            "value": "x",
+            "message": "value left empty: Enter a number.",
+            "kind": "warning",
+        }
+    ]
+    Contact.objects.across_workspaces().all().delete()
+    run = run_import(admin_user, path, strict=True)
     assert (run.created, run.failed) == (1, 1)
     li = Contact.objects.across_workspaces().get(name="李四")
     assert li.birthday == dt.date(1985, 5, 6)
@@ -154,7 +169,15 @@ def test_xlsx_with_dates_numbers_and_custom_field(tmp_path, admin_user):
     assert li.postal_code == "200000"
     assert li.custom == {"vip_level": 3}
     lines = report(run)
-    assert lines == [{"row": "3", "column": "VIP等级", "value": "x", "message": "Enter a number."}]
+    assert lines == [
+        {
+            "row": "3",
+            "column": "VIP等级",
+            "value": "x",
+            "message": "Enter a number.",
+            "kind": "error",
+        }
+    ]
 
 
 def test_bad_rows_are_reported_and_not_half_written(tmp_path, admin_user):
@@ -167,7 +190,7 @@ def test_bad_rows_are_reported_and_not_half_written(tmp_path, admin_user):
         contact_row(6),
     ]
     path = write_csv(tmp_path / "c.csv", rows_of(dicts))
-    run = run_import(admin_user, path, on_duplicate="create")
+    run = run_import(admin_user, path, on_duplicate="create", strict=True)
     assert (run.created, run.failed, run.skipped) == (2, 4, 0)
     assert Contact.objects.across_workspaces().filter(workspace=admin_user.workspace).count() == 2
     lines = {(r["row"], r["column"]) for r in report(run)}
@@ -220,8 +243,9 @@ def test_resume_after_a_crash_makes_no_double_rows(tmp_path, admin_user, monkeyp
         actor=admin_user, workspace=admin_user.workspace, object_key="contacts", path=path
     )
     run = imports.import_start(
-        actor=admin_user, workspace=admin_user.workspace, run_id=run.pk, background=False
-    )
+        actor=admin_user, workspace=admin_user.workspace, run_id=run.pk, background=False,
+        strict=True,
+    )  # fmt: skip
 
     def crash(r):
         if r.rows_done >= 6:
@@ -250,7 +274,7 @@ def test_resume_after_a_crash_makes_no_double_rows(tmp_path, admin_user, monkeyp
 def test_dry_run_writes_nothing_and_reports_the_same(tmp_path, admin_user):
     dicts = [contact_row(1), contact_row(2, birthday="bad"), contact_row(3, mobile="13812340001")]
     path = write_csv(tmp_path / "c.csv", rows_of(dicts))
-    run = run_import(admin_user, path, dry_run=True)
+    run = run_import(admin_user, path, dry_run=True, on_duplicate="skip", strict=True)
     assert (run.created, run.failed, run.skipped) == (1, 1, 1)
     assert Contact.objects.across_workspaces().count() == 0
     assert len(report(run)) == 2
@@ -271,7 +295,7 @@ def test_mapping_chosen_by_the_user(tmp_path, admin_user):
     with pytest.raises(ApplicationError):
         imports.import_start(
             actor=admin_user, workspace=admin_user.workspace, run_id=run.pk, background=False,
-            mapping={"Who": "name", "Handy": "name"},
+            mapping={"Who": "mobile", "Handy": "mobile"},
         )  # fmt: skip
     imports.import_start(
         actor=admin_user, workspace=admin_user.workspace, run_id=run.pk, background=False,
@@ -294,7 +318,7 @@ def test_accounts_match_on_name_core_and_tax_number(tmp_path, admin_user):
         [["公司名称", "税号", "员工人数"], ["上海华为技术有限公司", "9131", "10"],
          ["上海華為技術", "", "20"], ["Acme Co., Ltd.", "X1", "abc"]],
     )  # fmt: skip
-    run = run_import(admin_user, path, object_key="accounts")
+    run = run_import(admin_user, path, object_key="accounts", on_duplicate="skip", strict=True)
     assert (run.created, run.skipped, run.failed) == (1, 1, 1)
     account = Account.objects.across_workspaces().get()
     assert account.name_core == "上海华为技术" and account.employees == 10

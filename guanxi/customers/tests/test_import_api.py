@@ -25,7 +25,7 @@ def upload(user, body=None, *, scopes=None):
 
 def test_upload_runs_and_reports(admin_user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        client, response = upload(admin_user)
+        client, response = upload(admin_user, {"strict": "true"})
     assert response.status_code == 202, response.content
     body = response.json()
     assert body["encoding"] == "gb18030"
@@ -43,7 +43,13 @@ def test_upload_runs_and_reports(admin_user, django_capture_on_commit_callbacks)
 def test_dry_run_and_mapping(admin_user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         client, response = upload(
-            admin_user, {"dry_run": "true", "mapping": '{"生日": ""}', "on_duplicate": "update"}
+            admin_user,
+            {
+                "dry_run": "true",
+                "mapping": '{"生日": ""}',
+                "on_duplicate": "update",
+                "strict": "true",
+            },
         )
     assert response.status_code == 202, response.content
     run = client.get(f"/api/v1/imports/{response.json()['id']}").json()

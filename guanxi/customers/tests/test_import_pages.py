@@ -40,7 +40,13 @@ def test_upload_map_save_and_run(admin_user, django_capture_on_commit_callbacks)
     html = page.content.decode()
     assert "utf-8-sig" in html
     assert '<option value="mobile" selected>' in html  # 手机 matched automatically
-    form = {"col-0": "name", "col-1": "mobile", "col-2": "birthday", "on_duplicate": "skip"}
+    form = {
+        "col-0": "name",
+        "col-1": "mobile",
+        "col-2": "birthday",
+        "on_duplicate": "skip",
+        "strict": "1",
+    }
     saved = client.post(
         response["Location"], {**form, "action": "save_mapping", "mapping_name": "Mine"}
     )

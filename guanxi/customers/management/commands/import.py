@@ -29,7 +29,17 @@ class Command(BaseCommand):
         parser.add_argument("object", choices=["contacts", "accounts"])
         parser.add_argument("file", nargs="?", help="CSV or XLSX file (not with --run)")
         parser.add_argument("--mapping", help='JSON file {"file column": "field"}')
-        parser.add_argument("--on-duplicate", choices=["skip", "update", "create"], default="skip")
+        parser.add_argument(
+            "--on-duplicate",
+            choices=["skip", "update", "create"],
+            default="create",
+            help="create (default: create them and flag them for review), skip or update",
+        )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="reject rows with any invalid value (default: leave the value empty)",
+        )
         parser.add_argument("--dry-run", action="store_true")
         parser.add_argument("--owner", default="me", help='"me", "pool" or a user id')
         parser.add_argument("--workspace", help="workspace slug (default: the only one)")
@@ -47,7 +57,8 @@ class Command(BaseCommand):
                 run = self._start(workspace, user, options)
             self.stdout.write(
                 f"run {run.pk}: {run.file_name} ({run.encoding}), "
-                f"duplicates: {run.on_duplicate}{', dry run' if run.dry_run else ''}"
+                f"duplicates: {run.on_duplicate}{', strict' if runner.is_strict(run) else ''}"
+                f"{', dry run' if run.dry_run else ''}"
             )
             started = time.monotonic()
             progress = None if options["quiet"] else self._progress(started)
@@ -63,9 +74,10 @@ class Command(BaseCommand):
         rate = run.rows_done / elapsed if elapsed else 0
         self.stdout.write(
             f"rows {run.rows_done}: created {run.created}, updated {run.updated}, "
-            f"skipped {run.skipped}, failed {run.failed} in {elapsed:.1f} s ({rate:,.0f} rows/s)"
+            f"skipped {run.skipped}, failed {run.failed}, warnings {runner.warnings_of(run)} "
+            f"in {elapsed:.1f} s ({rate:,.0f} rows/s)"
         )
-        if run.skipped or run.failed:
+        if run.skipped or run.failed or runner.warnings_of(run):
             self.stdout.write(f"report: {run.error_path}")
 
     def _start(self, workspace, user, options):
@@ -91,6 +103,7 @@ class Command(BaseCommand):
             on_duplicate=options["on_duplicate"],
             dry_run=options["dry_run"],
             owner=options["owner"],
+            strict=options["strict"],
             background=False,
         )
 
