@@ -57,67 +57,10 @@ OBJECT_KEYS = (ACCOUNT, CONTACT)
 
 _UNSET: Any = object()
 
-_SHARED_FIELDS = (
-    "name",
-    "lifecycle_stage",
-    "loyalty_stage",
-    "source",
-    "region",
-    "industry",
-    "commission_code",
-    "phone",
-    "email",
-    "notes",
-    "country",
-    "province",
-    "city",
-    "district",
-    "street",
-    "postal_code",
-    "latitude",
-    "longitude",
-)
-ACCOUNT_FIELDS = frozenset(
-    (
-        *_SHARED_FIELDS,
-        "short_name",
-        "account_type",
-        "website",
-        "currency",
-        "payment_terms",
-        "tax_number",
-        "invoice_title",
-        "credit_limit",
-        "credit_rating",
-        "credit_record",
-        "employees",
-        "annual_revenue",
-    )
-)
-CONTACT_FIELDS = frozenset(
-    (
-        *_SHARED_FIELDS,
-        "first_name",
-        "last_name",
-        "company",
-        "title",
-        "department",
-        "mobile",
-        "gender",
-        "birthday",
-        "id_number",
-        "family",
-        "income_band",
-        "education",
-        "hobbies",
-        "habits",
-        "personality",
-        "preferred_channel",
-        "preferred_time",
-        "currency",
-        "payment_terms",
-    )
-)
+# The plain fields a service writes: the input fields of the one validation path, less
+# the code (which has rules of its own).
+ACCOUNT_FIELDS = frozenset(cleaning.fields_for(ACCOUNT)) - {"code"}
+CONTACT_FIELDS = frozenset(cleaning.fields_for(CONTACT)) - {"code"}
 STAGE_FIELDS = {StageKind.LIFECYCLE: "lifecycle_stage", StageKind.LOYALTY: "loyalty_stage"}
 STAGE_CHOICES = {
     StageKind.LIFECYCLE: LifecycleStage,
