@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -234,7 +235,10 @@ class Importer:
             )
         report_path = Path(run.error_path) if run.error_path else None
         if report_path is None:
-            report_path = import_dir(self.workspace_id) / f"run-{run.pk}-report.csv"
+            # A random part: ids repeat across databases that share the import folder.
+            report_path = (
+                import_dir(self.workspace_id) / f"run-{run.pk}-{uuid.uuid4().hex[:12]}-report.csv"
+            )
             run.error_path = str(report_path)
             ImportRun.objects.in_workspace(self.workspace_id).filter(pk=run.pk).update(
                 error_path=run.error_path
