@@ -913,8 +913,11 @@ def _phone(fdef: FieldDef, raw: Any) -> str:
         raise _Bad(MSG_NUL)
     # The usual Chinese mobile (138 1234 5678, +86-138…) without the phonenumbers parser.
     m = _CN_MOBILE.fullmatch(_PHONE_STRIP.sub("", text))
-    if m and _cn_mobile_prefix_valid(m.group(1)[:7]):
-        return "+86" + m.group(1)
+    if m:
+        if _cn_mobile_prefix_valid(m.group(1)[:7]):
+            return "+86" + m.group(1)
+        # 11 digits 1[3-9]… of a range not in use: normalize.phone refuses it too.
+        raise _Bad(MSG_PHONE)
     try:
         value = normalize.phone(text)
     except normalize.InvalidPhone:
