@@ -5,7 +5,7 @@ same file into a scratch table as the floor.
     .venv/bin/python bench/customers_import.py --rows 1000000 --db sqlite
     .venv/bin/python bench/customers_import.py --rows 1000000 --db postgres
 
-The file (``var/bench-import-<N>.csv``, kept between runs) holds generated Chinese and
+The file (``var/bench-import-<N>-v2.csv``, kept between runs) holds generated Chinese and
 Western people with unique mobiles and e-mails, no codes (the importer reserves them), the
 field-name headers of ``guanxi export``. Each run starts from an empty database:
 SQLite ``var/bench-import.sqlite3`` or PostgreSQL ``guanxi_bench_import`` (recreated).
@@ -44,6 +44,8 @@ CITIES = [("上海", "上海", "200000"), ("北京", "北京", "100000"), ("广�
 COMPANIES = ["华为技术有限公司", "腾讯科技有限公司", "阿里巴巴集团", "小米科技有限责任公司",
              "京东集团", "美团", "百度在线网络技术有限公司", "Acme Co., Ltd.", "比亚迪股份有限公司"]  # fmt: skip
 TITLES = ["经理", "总监", "工程师", "销售代表", "采购主管", "CEO", "财务", "行政助理", ""]
+# Mobile ranges in use (libphonenumber): every generated mobile is a valid number.
+MOBILE_PREFIXES = ["130", "135", "138", "139", "150", "158", "177", "186", "188", "199"]
 STREETS = ["人民路", "中山路", "解放路", "建设路", "和平路", "南京路", "长安街", "科技园路"]
 
 
@@ -72,7 +74,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
                     rnd.choice(COMPANIES),
                     rnd.choice(TITLES),
                     f"021-{50000000 + n}" if rnd.random() < 0.3 else "",
-                    f"1{rnd.choice('3456789')}{n:09d}",
+                    f"{rnd.choice(MOBILE_PREFIXES)}{n:08d}",
                     f"{email_user}@example.com",
                     f"{rnd.choice(STREETS)}{rnd.randint(1, 999)}号",
                     city,
@@ -163,7 +165,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
     VAR.mkdir(exist_ok=True)
-    path = VAR / f"bench-import-{args.rows}.csv"
+    # "-v2": mobiles of ranges in use (the first files had 140…/160… mobiles, not numbers).
+    path = VAR / f"bench-import-{args.rows}-v2.csv"
     if not path.exists():
         generate(path, args.rows)
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.dev")
