@@ -49,10 +49,24 @@ def pinyin(text: str) -> tuple[str, str]:
     张三 → ("zhangsan", "zs"). Empty strings when ``text`` has no Chinese."""
     if not has_cjk(text):
         return "", ""
-    chars = [c for c in simplified(text) if _CJK.match(c)]
-    syllables = lazy_pinyin(chars, errors="ignore")
-    initials = lazy_pinyin(chars, style=Style.FIRST_LETTER, errors="ignore")
+    # Character by character, as before (pypinyin reads a list of characters as one-character
+    # words, without context), but each character converted once: names are many, their
+    # characters few, and a name's conversion cost ~40 µs.
+    syllables, initials = [], []
+    for char in simplified(text):
+        if _CJK.match(char):
+            full, initial = _char_pinyin(char)
+            syllables.append(full)
+            initials.append(initial)
     return "".join(syllables).lower(), "".join(initials).lower()
+
+
+@lru_cache(maxsize=32768)
+def _char_pinyin(char: str) -> tuple[str, str]:
+    return (
+        "".join(lazy_pinyin([char], errors="ignore")),
+        "".join(lazy_pinyin([char], style=Style.FIRST_LETTER, errors="ignore")),
+    )
 
 
 def phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
