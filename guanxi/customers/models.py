@@ -749,15 +749,18 @@ class ImportRun(WorkspaceModel):
     encoding = models.CharField(max_length=20, blank=True)
     mapping = models.JSONField(default=dict)
     on_duplicate = models.CharField(
-        max_length=10, choices=DuplicatePolicy.choices, default=DuplicatePolicy.SKIP
+        max_length=10, choices=DuplicatePolicy.choices, default=DuplicatePolicy.CREATE
     )
     dry_run = models.BooleanField(default=False)
+    # Bad optional values fail the row instead of being left empty (a warning).
+    strict = models.BooleanField(default=False)
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     rows_done = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)
     error_path = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
         "platform.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -6,13 +6,23 @@ at all, so a run resumed after a crash (the job re-run by the sweeper, or ``guan
 --run ID``) starts after the last committed batch and creates no double rows. Rows with
 errors, and duplicates skipped, go to the run's report CSV (row, column, value, message).
 A dry run does everything but the writes to the customer file, and gives the same report.
+
+Big files run as a two-process pipeline: a forked worker reads, cleans and computes the
+search keys of batch N+1 (no database work) while this process finds the duplicates of
+batch N and writes it with the checkpoint. Batches pass through a queue of
+``PIPELINE_DEPTH``, so memory stays bounded; the worker starts at the checkpoint, and it is
+stopped and reaped whatever happens. Small files (fewer than ``PIPELINE_MIN_ROWS`` rows to
+go), runs inside a transaction and systems without ``fork`` run in one process.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
+import queue as queue_module
 import re
+import traceback
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -23,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +55,10 @@ from ..services.codes import ACCOUNT_PREFIX, CONTACT_PREFIX, codes_reserve
 from . import reader
 
 BATCH = 2000
+# The pipeline (a forked worker cleans while this process writes) from this many rows on,
+# with at most this many cleaned batches waiting.
+PIPELINE_MIN_ROWS = 5000
+PIPELINE_DEPTH = 2
 # The run's settings that have no column of their own live under this key of ``mapping``.
 OPTIONS_KEY = "@options"
 REPORT_HEADER = ["row", "column", "value", "message", "kind"]
@@ -91,11 +105,11 @@ def model_for(object_key: str):
 
 
 def is_strict(run: ImportRun) -> bool:
-    return bool(run_options(run).get("strict"))
+    return run.strict
 
 
 def warnings_of(run: ImportRun) -> int:
-    return int(run_options(run).get("warnings") or 0)
+    return run.warnings
 
 
 def require_rights(actor: User, object_key: str, policy: str, fields: set[str]) -> None:
@@ -108,13 +122,25 @@ def require_rights(actor: User, object_key: str, policy: str, fields: set[str]) 
 @dataclass
 class _Row:
     number: int
-    raw: dict
     clean: dict
     keys: list[tuple[str, str]] = field(default_factory=list)
     # Records this row repeats on a strong key, under the policy "create": (where, ref, key)
     # with where "db" (ref: the record's id) or "file" (ref: the earlier row's index).
     links: list[tuple[str, int, str]] = field(default_factory=list)
     name_from_code: bool = False  # no name, nothing else to make one from but the code
+    # The search columns of ``clean`` (computed with the cleaning; None: to compute).
+    search: dict | None = None
+
+
+@dataclass
+class _Prepared:
+    """A batch read and cleaned: what the worker hands to the writer."""
+
+    size: int  # lines of the file, blank ones included (the checkpoint counts them)
+    rows: list[_Row]
+    lines: list[list]  # report lines of the cleaning
+    failed: int
+    warnings: int
 
 
 @dataclass
@@ -124,6 +150,24 @@ class _Counts:
     skipped: int = 0
     failed: int = 0
     warnings: int = 0
+
+
+def _report_line(number: int, column: str, value: Any, message, kind: str) -> list:
+    text = "" if value is None else str(value)
+    # The report opens in a spreadsheet: a value that starts like a formula stays text.
+    if text[:1] in FORMULA_START:
+        text = "'" + text
+    return [number, column, text[:500], str(message), kind]
+
+
+class _Lines:
+    """Report lines of one batch, kept until the batch is written."""
+
+    def __init__(self):
+        self.lines: list[list] = []
+
+    def add(self, number: int, column: str, value: Any, message, kind: str = ERROR) -> None:
+        self.lines.append(_report_line(number, column, value, message, kind))
 
 
 class _Report:
@@ -143,11 +187,10 @@ class _Report:
         self.writer.writerows(kept)
 
     def add(self, number: int, column: str, value: Any, message, kind: str = ERROR) -> None:
-        text = "" if value is None else str(value)
-        # The report opens in a spreadsheet: a value that starts like a formula stays text.
-        if text[:1] in FORMULA_START:
-            text = "'" + text
-        self.writer.writerow([number, column, text[:500], str(message), kind])
+        self.writer.writerow(_report_line(number, column, value, message, kind))
+
+    def extend(self, lines: list[list]) -> None:
+        self.writer.writerows(lines)
 
     def flush(self) -> None:
         self.file.flush()
@@ -196,10 +239,11 @@ class Importer:
         self.object_key = run.object_key
         self.model = model_for(self.object_key)
         self.is_contact = self.model is Contact
+        self.keys_of = search_keys.contact_keys if self.is_contact else search_keys.account_keys
         self.match_keys = CONTACT_MATCH_KEYS if self.is_contact else ACCOUNT_MATCH_KEYS
         self.policy = run.on_duplicate
         self.dry_run = run.dry_run
-        self.strict = is_strict(run)
+        self.strict = run.strict
         self.definitions = custom_fields.definitions(self.workspace_id, self.object_key)
         options = run_options(run)
         owner = options.get("owner", "me")
@@ -246,18 +290,106 @@ class Importer:
         self.report = _Report(report_path, run.rows_done + 1 if run.rows_done else None)
         try:
             self.progress(run.rows_done, run.rows_total, "")
-            batch: list[tuple[int, list]] = []
-            for number, cells in table.rows(skip=run.rows_done):
-                batch.append((number, cells))
-                if len(batch) >= BATCH:
+            if self._pipeline_wanted():
+                prepared = self._pipelined(table, run.rows_done)
+            else:
+                prepared = (self._prepare(batch) for batch in self._batches(table, run.rows_done))
+            try:
+                for batch in prepared:
                     self._batch(batch)
-                    batch = []
-            if batch:
-                self._batch(batch)
+            finally:
+                prepared.close()  # stops and reaps the worker when a batch fails here
         finally:
             self.report.close()
         self._finish()
         return run
+
+    @staticmethod
+    def _batches(table, skip: int):
+        batch: list[tuple[int, list]] = []
+        size = BATCH
+        for number, cells in table.rows(skip=skip):
+            batch.append((number, cells))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    # --- the pipeline -------------------------------------------------------------------
+
+    def _pipeline_wanted(self) -> bool:
+        run = self.run
+        if (run.rows_total or 0) - run.rows_done < PIPELINE_MIN_ROWS:
+            return False
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return False
+        if multiprocessing.current_process().daemon:
+            return False  # a daemonic process may not have children
+        # The connection is closed before forking, which a transaction around the run
+        # (tests) forbids.
+        return not any(c.in_atomic_block for c in connections.all(initialized_only=True))
+
+    def _pipelined(self, table, skip: int):
+        """Batches cleaned by a forked worker, in order; the worker is reaped on every
+        way out (end, error here or there, a consumer that stops early)."""
+        context = multiprocessing.get_context("fork")
+        channel = context.Queue(maxsize=PIPELINE_DEPTH)
+        # The child must not share the parent's database sockets.
+        connections.close_all()
+        worker = context.Process(
+            target=self._work, args=(table, skip, channel), name="guanxi-import-clean"
+        )
+        worker.daemon = True
+        worker.start()
+        try:
+            while True:
+                kind, payload = self._receive(channel, worker)
+                if kind == "end":
+                    break
+                if kind == "error":
+                    message, code, detail = payload
+                    if code is None:
+                        raise RuntimeError(f"The import's cleaning worker failed: {detail}")
+                    raise ApplicationError(message, code=code)
+                yield payload
+        finally:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join(5)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+            channel.close()
+            channel.cancel_join_thread()
+
+    @staticmethod
+    def _receive(channel, worker):
+        while True:
+            try:
+                return channel.get(timeout=1)
+            except queue_module.Empty:
+                if worker.is_alive():
+                    continue
+            # Dead: what it sent before it died is in the pipe already.
+            try:
+                return channel.get(timeout=1)
+            except queue_module.Empty:
+                raise RuntimeError(
+                    f"The import's cleaning worker stopped (exit code {worker.exitcode})."
+                ) from None
+
+    def _work(self, table, skip: int, channel) -> None:
+        """The worker: no database, only the file, cleaning and search keys."""
+        try:
+            for batch in self._batches(table, skip):
+                channel.put(("batch", self._prepare(batch)))
+            channel.put(("end", None))
+        except ApplicationError as exc:
+            channel.put(("error", (str(exc.message), exc.code, "")))
+        except BaseException as exc:  # reported to the parent, which raises
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            channel.put(("error", ("", None, detail)))
 
     def _columns(self, headers: list[str], mapping: dict[str, str]) -> list[tuple]:
         valid = set(cleaning.fields_for(self.object_key)) | set(cleaning.INPUT_ALIASES)
@@ -308,20 +440,25 @@ class Importer:
 
     # --- one batch ------------------------------------------------------------------------
 
-    def _batch(self, batch: list[tuple[int, list]]) -> None:
+    def _prepare(self, batch: list[tuple[int, list]]) -> _Prepared:
+        """Read and clean one batch (the worker's part: no database)."""
         counts = _Counts()
-        rows = self._clean_rows(batch, counts)
+        lines = _Lines()
+        rows = self._clean_rows(batch, counts, lines)
+        if not self.dry_run:
+            keys_of = self.keys_of
+            for row in rows:
+                if not row.name_from_code:
+                    row.search = keys_of(_Record(row.clean))
+        return _Prepared(len(batch), rows, lines.lines, counts.failed, counts.warnings)
+
+    def _batch(self, prepared: _Prepared) -> None:
+        counts = _Counts(failed=prepared.failed, warnings=prepared.warnings)
+        self.report.extend(prepared.lines)
+        rows = prepared.rows
         creates, updates = self._resolve(rows, counts)
         run = self.run
-        done = run.rows_done + len(batch)
-        checkpoint = {}
-        if counts.warnings:
-            # ImportRun has no column for warnings: they are counted in the run's options.
-            mapping = dict(run.mapping or {})
-            options = dict(mapping.get(OPTIONS_KEY) or {})
-            options["warnings"] = int(options.get("warnings") or 0) + counts.warnings
-            mapping[OPTIONS_KEY] = options
-            checkpoint["mapping"] = mapping
+        done = run.rows_done + prepared.size
         with transaction.atomic():
             if not self.dry_run:
                 self._write(creates, updates)
@@ -334,7 +471,7 @@ class Importer:
                     updated=F("updated") + counts.updated,
                     skipped=F("skipped") + counts.skipped,
                     failed=F("failed") + counts.failed,
-                    **checkpoint,
+                    warnings=F("warnings") + counts.warnings,
                 )
             )
             if written != 1:
@@ -345,8 +482,7 @@ class Importer:
         run.updated += counts.updated
         run.skipped += counts.skipped
         run.failed += counts.failed
-        if checkpoint:
-            run.mapping = checkpoint["mapping"]
+        run.warnings += counts.warnings
         self.progress(
             done,
             max(run.rows_total or 0, done),
@@ -359,7 +495,7 @@ class Importer:
                 "updated": run.updated,
                 "skipped": run.skipped,
                 "failed": run.failed,
-                "warnings": warnings_of(run),
+                "warnings": run.warnings,
             },
         )
         self._refresh_statistics(counts.created)
@@ -378,7 +514,7 @@ class Importer:
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(self.model._meta.db_table)}")
 
-    def _clean_rows(self, batch, counts: _Counts) -> list[_Row]:
+    def _clean_rows(self, batch, counts: _Counts, report) -> list[_Row]:
         clean_values = (
             cleaning.clean_contact_values if self.is_contact else cleaning.clean_account_values
         )
@@ -442,12 +578,12 @@ class Importer:
                     if not column and name == "street":
                         column = field_columns.get("address", "")
                     for message in messages:
-                        self.report.add(number, column, raw.get(name, ""), message)
+                        report.add(number, column, raw.get(name, ""), message)
                 continue
             for name, value, message in warnings:
                 counts.warnings += 1
-                self.report.add(number, field_columns.get(name, ""), value, message, WARNING)
-            row = _Row(number, raw, clean, name_from_code=name_from_code)
+                report.add(number, field_columns.get(name, ""), value, message, WARNING)
+            row = _Row(number, clean, name_from_code=name_from_code)
             for key in self.match_keys:
                 if key == "name_core":
                     value = normalize.company_core(clean.get("name", ""))
@@ -571,6 +707,7 @@ class Importer:
                     self._merge(updates.setdefault(ref, {}), row.clean)
                 elif where == "file":
                     self._merge(creates[ref].clean, row.clean)
+                    creates[ref].search = None  # its values changed
         return creates, updates
 
     def _column_of(self, key: str) -> str:
@@ -612,6 +749,8 @@ class Importer:
             records = []
             for row in creates:
                 values = {**base, **row.clean}
+                if row.search is not None:
+                    values.update(row.search)
                 if not values.get("source"):
                     values["source"] = "import"
                 records.append(values)
@@ -754,7 +893,7 @@ class Importer:
                     "updated": [None, run.updated],
                     "skipped": [None, run.skipped],
                     "failed": [None, run.failed],
-                    "warnings": [None, warnings_of(run)],
+                    "warnings": [None, run.warnings],
                 },
             )
 
@@ -809,7 +948,8 @@ def _insert(model, records: list[dict], apply_keys) -> None:
     # Dates, times and numbers repeat (the batch's timestamps above all): convert each once.
     memo: dict[tuple, Any] = {}
     for values in records:
-        apply_keys(_Record(values))
+        if "search_text" not in values:  # not computed with the cleaning
+            apply_keys(_Record(values))
         merged = {**defaults, **values}
         row = [merged[attname] for attname in attnames]
         for i, attname, convert in special:

@@ -186,10 +186,8 @@ def import_start(
     fields = {f for f in columns.values() if f}
     runner.require_rights(actor, run.object_key, on_duplicate, fields)
     with transaction.atomic():
-        options = {"owner": owner_id}
-        if strict:
-            options["strict"] = True
-        run.mapping = {**columns, runner.OPTIONS_KEY: options}
+        run.mapping = {**columns, runner.OPTIONS_KEY: {"owner": owner_id}}
+        run.strict = bool(strict)
         run.on_duplicate = on_duplicate
         run.dry_run = bool(dry_run)
         # Checks the mapping (known fields, not twice) before anything is queued.
@@ -203,7 +201,9 @@ def import_start(
                 params={"run_id": run.pk},
                 idempotency_key=f"customers.import:{run.pk}",
             )
-        run.save(update_fields=["mapping", "on_duplicate", "dry_run", "job", "updated_at"])
+        run.save(
+            update_fields=["mapping", "strict", "on_duplicate", "dry_run", "job", "updated_at"]
+        )
     return run
 
 
