@@ -15,6 +15,7 @@ filter, and the contact 360° page, at N contacts (``guanxi bench --suite custom
 
 from __future__ import annotations
 
+import os
 import platform
 import random
 import statistics
@@ -249,8 +250,8 @@ def markdown(report: Report) -> str:
         "",
         f"Measured {timezone.now():%Y-%m-%d} with `guanxi bench --suite customers` "
         f"(Django {django.get_version()}, Python {platform.python_version()}, "
-        f"{platform.machine()}, {_cpu_count()} CPU, shared with other engineers' work "
-        "while measuring).",
+        f"{platform.machine()}, {_cpu_count()} CPU, load average {os.getloadavg()[0]:.1f} "
+        "when it finished).",
         "",
     ]
     if report.seeded:
