@@ -6,7 +6,7 @@ companies, addresses and job titles once, and rows combine them (calling Faker p
 would take an hour for a million). A known share of rows (``DUPLICATE_SHARE``) are
 planted duplicates of an earlier contact — a typo in the name, traditional characters,
 the name in pinyin, a company without its legal suffix, another e-mail — and each planted
-pair is written to ``var/seed-duplicates-<workspace id>.csv`` (original code, duplicate
+pair is written to ``var/seed-duplicates-<database>-<workspace id>.csv`` (original code, duplicate
 code, kind) so the duplicate check's recall can be measured.
 
 ``seed_demo(workspace=, users=)`` fills the demo workspace with a few hundred accounts and
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -433,7 +434,9 @@ def _search_index_deferred(rows: int):
 
 
 def duplicates_path(workspace) -> Path:
-    return Path(settings.VAR_DIR) / f"seed-duplicates-{workspace.pk}.csv"
+    """One file per database and workspace: bench databases share the ``var`` folder."""
+    database = re.sub(r"[^\w-]+", "_", Path(str(connection.settings_dict["NAME"])).stem) or "db"
+    return Path(settings.VAR_DIR) / f"seed-duplicates-{database}-{workspace.pk}.csv"
 
 
 def _analyze(*models) -> None:
