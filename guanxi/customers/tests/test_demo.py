@@ -28,7 +28,8 @@ def test_seed_contacts_makes_the_count_and_the_duplicates_file(
     contacts = Contact.objects.in_workspace(workspace)
     assert result["contacts"] == 600 == contacts.count()
     assert contacts.values("code").distinct().count() == 600
-    path = var_dir / f"seed-duplicates-{workspace.pk}.csv"
+    path = demo.duplicates_path(workspace)
+    assert path.parent == var_dir and path.name.endswith(f"-{workspace.pk}.csv")
     assert result["duplicates_file"] == str(path)
     with path.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -56,7 +57,7 @@ def test_seed_contacts_again_adds_and_appends(workspace, admin_user, var_dir):
     demo.seed_contacts(workspace=workspace, actor=admin_user, count=100)
     second = demo.seed_contacts(workspace=workspace, actor=admin_user, count=100)
     assert Contact.objects.in_workspace(workspace).count() == 200
-    with (var_dir / f"seed-duplicates-{workspace.pk}.csv").open(encoding="utf-8") as f:
+    with demo.duplicates_path(workspace).open(encoding="utf-8") as f:
         lines = f.read().splitlines()
     assert lines[0] == "original_code,duplicate_code,kind"
     assert second["contacts"] == 100
