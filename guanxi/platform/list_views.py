@@ -85,9 +85,6 @@ def render_list(request, list_key: str, *, template: str = "components/list_page
         "can_export": permissions.can(actor, spec.object_key, Action.EXPORT),
         "can_bulk": bool(spec.bulk_actions)
         and permissions.can(actor, spec.object_key, Action.BULK),
-        "bulk_choices": {
-            a.key: bound.choices(a.value_choices) for a in spec.bulk_actions if a.value_choices
-        },
         # One value select per action that takes one, named after its action.
         "bulk_selects": [
             {"action": a, "choices": bound.choices(a.value_choices)}
