@@ -54,7 +54,7 @@ from ..models import (
 from ..services.codes import ACCOUNT_PREFIX, CONTACT_PREFIX, codes_reserve
 from . import reader
 
-BATCH = 2000
+BATCH = 5000
 # The pipeline (a forked worker cleans while this process writes) from this many rows on,
 # with at most this many cleaned batches waiting.
 PIPELINE_MIN_ROWS = 5000
