@@ -214,3 +214,22 @@ def test_small_files_and_runs_in_a_transaction_stay_in_one_process(tmp_path, mon
 
     with transaction.atomic():
         assert not importer._pipeline_wanted()
+
+
+def test_the_background_job_runs_the_pipeline(tmp_path, forks):
+    from guanxi.platform.models import Job, JobState
+
+    actor = admin()
+    dicts = [contact_row(n) for n in range(1, 9)]
+    run = imports.import_upload_path(
+        actor=actor,
+        workspace=actor.workspace,
+        object_key="contacts",
+        path=write_csv(tmp_path / "c.csv", rows_of(dicts)),
+    )
+    imports.import_start(actor=actor, workspace=actor.workspace, run_id=run.pk)
+    run = fresh(run)
+    job = Job.objects.in_workspace(actor.workspace).get(pk=run.job_id)
+    assert job.state == JobState.SUCCEEDED
+    assert (run.rows_done, run.created, job.done) == (8, 8, 8)
+    assert len(forks) == 1 and reaped(forks)
