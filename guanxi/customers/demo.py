@@ -19,7 +19,6 @@ import csv
 import random
 import re
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -33,7 +32,7 @@ from opencc import OpenCC
 from guanxi.platform import audit
 from guanxi.platform.models import AuditAction, User
 
-from . import normalize, search_keys
+from . import normalize, search, search_keys
 from .models import (
     Account,
     AccountTag,
@@ -388,49 +387,12 @@ def _tag_new_contacts(workspace, tags: list[int], after_id: int) -> None:
 # off and builds it again in one pass: on SQLite the FTS5 triggers cost about 90 µs a row
 # against 10 µs for a rebuild; on PostgreSQL the GIN indexes slow COPY down several times.
 REBUILD_ABOVE = 20_000
-SEARCH_INDEXES = ("customers_contact_search_trgm", "customers_contact_search_grams")
 
 
-@contextmanager
 def _search_index_deferred(rows: int):
-    """For a large seed: the contact search index of migration 0003 is taken off for the
-    duration and put back from its own definition, then rebuilt from all the contacts
-    (so nothing written meanwhile is missed)."""
-    if rows < REBUILD_ABOVE or connection.vendor not in ("sqlite", "postgresql"):
-        yield
-        return
-    table = Contact._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
-                "AND name LIKE %s",
-                [table, f"{table}_search_%"],
-            )
-        else:
-            cursor.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
-                "AND indexname = ANY(%s)",
-                [table, list(SEARCH_INDEXES)],
-            )
-        definitions = cursor.fetchall()
-        for name, _sql in definitions:
-            kind = "TRIGGER" if connection.vendor == "sqlite" else "INDEX"
-            cursor.execute(f"DROP {kind} {name}")
-    try:
-        yield
-    finally:
-        with transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # Deferred foreign-key checks pending in an outer transaction would refuse
-                # CREATE INDEX; check them now.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            for _name, sql in definitions:
-                cursor.execute(sql)
-            if connection.vendor == "sqlite" and definitions:
-                for fts in (f"{table}_fts", f"{table}_grams"):
-                    cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+    """For a large seed: the contact search index is off for the duration and rebuilt at
+    the end (``search.index_deferred``, shared with the importer; PostgreSQL too)."""
+    return search.index_deferred(rows, threshold=REBUILD_ABOVE, postgresql=True)
 
 
 def duplicates_path(workspace) -> Path:

@@ -21,10 +21,12 @@ then rank that handful in Python.
 
 from __future__ import annotations
 
+import importlib
 import re
+from contextlib import contextmanager
 from types import SimpleNamespace
 
-from django.db import connections
+from django.db import connection, connections, transaction
 from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -285,3 +287,114 @@ def search_accounts(*, workspace, actor, term: str, limit: int = 20) -> list:
     """The accounts the actor may see that ``term`` finds, best first."""
     qs = selectors.account_list(workspace=workspace, actor=actor)
     return _search(qs, term, limit)
+
+
+# --- keeping the index itself: bulk loads and repair ----------------------------------------
+
+# A load of at least this many rows takes the search index off and rebuilds it at the end.
+DEFER_ABOVE = 100_000
+SEARCH_TABLES = ("customers_contact", "customers_account")
+SEARCH_INDEXES = ("customers_contact_search_trgm", "customers_contact_search_grams")
+_TRIGGER_SUFFIXES = ("ai", "ad", "au")
+
+
+def _migration():
+    return importlib.import_module("guanxi.customers.migrations.0003_search_indexes")
+
+
+def _rebuild_sqlite(cursor, table: str) -> None:
+    for fts in (f"{table}_fts", f"{table}_grams"):
+        cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+
+
+def ensure_index() -> list[str]:
+    """Put back what a process that died inside ``index_deferred`` left off: on SQLite the
+    search triggers of migration 0003 (from the migration's own statements) and a rebuild
+    of the FTS tables of each table that missed one; on PostgreSQL the two GIN indexes.
+    Cheap when all is in place (one catalogue query). Returns the tables repaired."""
+    repaired: list[str] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            present = {name for (name,) in cursor.fetchall()}
+            for table in SEARCH_TABLES:
+                wanted = {f"{table}_search_{s}" for s in _TRIGGER_SUFFIXES}
+                if wanted <= present:
+                    continue
+                with transaction.atomic():
+                    for sql in _migration()._sqlite_statements(table):
+                        if sql.lstrip().startswith("CREATE"):  # IF NOT EXISTS: idempotent
+                            cursor.execute(sql)
+                    _rebuild_sqlite(cursor, table)
+                repaired.append(table)
+        elif connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE indexname = ANY(%s)", [list(SEARCH_INDEXES)]
+            )
+            present = {name for (name,) in cursor.fetchall()}
+            if set(SEARCH_INDEXES) - present:
+                for sql in _migration()._postgresql_statements("customers_contact"):
+                    cursor.execute(sql)
+                repaired.append("customers_contact")
+    return repaired
+
+
+@contextmanager
+def index_deferred(rows: int, *, threshold: int | None = None, postgresql: bool = False):
+    """For a load of ``rows`` (at least ``threshold``, default ``DEFER_ABOVE``) contacts:
+    the contact search index of migration 0003 is taken off for the duration (SQLite: its
+    triggers; PostgreSQL, only when ``postgresql``: its two GIN indexes), put back from
+    its own definition and rebuilt from all the contacts when the block ends — normally
+    or by an error — so nothing written meanwhile, by the load or anyone else, is missed.
+
+    Searches miss the rows written while the block runs (an import in progress): they
+    appear when it ends. A process killed inside leaves the index off; ``ensure_index``
+    (at the start of every import run, and hourly) puts it back and rebuilds."""
+    threshold = DEFER_ABOVE if threshold is None else threshold
+    vendor = connection.vendor
+    if rows < threshold or vendor not in ("sqlite", "postgresql"):
+        yield
+        return
+    if vendor == "postgresql" and not postgresql:
+        yield
+        return
+    table = "customers_contact"
+    with connection.cursor() as cursor:
+        if vendor == "sqlite":
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
+                "AND name LIKE %s",
+                [table, f"{table}_search_%"],
+            )
+        else:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+                "AND indexname = ANY(%s)",
+                [table, list(SEARCH_INDEXES)],
+            )
+        definitions = cursor.fetchall()
+        kind = "TRIGGER" if vendor == "sqlite" else "INDEX"
+        for name, _sql in definitions:
+            cursor.execute(f"DROP {kind} IF EXISTS {name}")
+    try:
+        yield
+    finally:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if vendor == "postgresql":
+                # Deferred foreign-key checks pending in an outer transaction would refuse
+                # CREATE INDEX; check them now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                for _name, sql in definitions:
+                    cursor.execute(sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+            elif definitions:
+                for _name, sql in definitions:
+                    # ensure_index may have put them back meanwhile.
+                    cursor.execute(
+                        re.sub(
+                            r"^\s*CREATE TRIGGER (?!IF NOT EXISTS)",
+                            "CREATE TRIGGER IF NOT EXISTS ",
+                            sql,
+                        )
+                    )
+                _rebuild_sqlite(cursor, table)

@@ -20,5 +20,9 @@ JOB_HANDLER_MODULES: tuple = ()
 @db_periodic_task(crontab(minute="7"))
 def pool_return_sweep() -> None:
     """Hourly: customers neglected past the pool rules, and departed reps' customers, go
-    back to the pool in every workspace."""
+    back to the pool in every workspace. Also puts back a search index that a killed bulk
+    import left off (``search.ensure_index``)."""
+    from . import search
+
+    search.ensure_index()
     pool.pool_return_sweep_all()
