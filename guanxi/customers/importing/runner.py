@@ -59,9 +59,6 @@ BATCH = 5000
 # with at most this many cleaned batches waiting.
 PIPELINE_MIN_ROWS = 5000
 PIPELINE_DEPTH = 2
-# SQLite's page cache while a run writes (KiB; the default is 2 MB): a 50k-row import into a
-# million contacts takes 9.7 s instead of 12.4 s, for ~160 MB more memory.
-SQLITE_CACHE_KB = 262_144
 # The run's settings that have no column of their own live under this key of ``mapping``.
 OPTIONS_KEY = "@options"
 REPORT_HEADER = ["row", "column", "value", "message", "kind"]
@@ -296,8 +293,8 @@ class Importer:
         to_go = 0 if self.dry_run or not self.is_contact else (run.rows_total or 0) - run.rows_done
         try:
             # SQLite, 100k+ rows: the search index is off for the run and rebuilt at its end
-            # (also when it fails); a bigger page cache keeps the 13 btree indexes in memory.
-            with search.index_deferred(to_go), _sqlite_cache():
+            # (also when it fails). Searches miss the run's rows until then.
+            with search.index_deferred(to_go):
                 self.progress(run.rows_done, run.rows_total, "")
                 if self._pipeline_wanted():
                     prepared = self._pipelined(table, run.rows_done)
@@ -470,7 +467,6 @@ class Importer:
         creates, updates = self._resolve(rows, counts)
         run = self.run
         done = run.rows_done + prepared.size
-        _sqlite_cache_size(SQLITE_CACHE_KB)  # the pipeline reconnects after its fork
         with transaction.atomic():
             if not self.dry_run:
                 self._write(creates, updates)
@@ -1030,21 +1026,6 @@ def _sqlite_search_index_in_bulk(cursor, table: str):
         [last_id],
     )
     cursor.execute(found[0])
-
-
-def _sqlite_cache_size(kib: int | None) -> None:
-    if connection.vendor == "sqlite" and kib:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = -{int(kib)}")
-
-
-@contextmanager
-def _sqlite_cache():
-    """The default page cache back on the connection when the run ends."""
-    try:
-        yield
-    finally:
-        _sqlite_cache_size(2000)
 
 
 def import_run_execute(*, run: ImportRun, progress=None) -> ImportRun:
