@@ -291,7 +291,8 @@ def search_accounts(*, workspace, actor, term: str, limit: int = 20) -> list:
 
 # --- keeping the index itself: bulk loads and repair ----------------------------------------
 
-# A load of at least this many rows takes the search index off and rebuilds it at the end.
+# A load of at least this many rows (unless told otherwise) takes the search index off and
+# rebuilds it at the end.
 DEFER_ABOVE = 100_000
 SEARCH_TABLES = ("customers_contact", "customers_account")
 SEARCH_INDEXES = ("customers_contact_search_trgm", "customers_contact_search_grams")
@@ -347,8 +348,9 @@ def index_deferred(rows: int, *, threshold: int | None = None, postgresql: bool 
     its own definition and rebuilt from all the contacts when the block ends — normally
     or by an error — so nothing written meanwhile, by the load or anyone else, is missed.
 
-    Searches miss the rows written while the block runs (an import in progress): they
-    appear when it ends. A process killed inside leaves the index off; ``ensure_index``
+    Searches miss the rows written while the block runs (a load in progress): they appear
+    when it ends. The seeder uses it; the importer does not (no faster at 1M contacts on
+    SQLite, see ``importing.runner``), but could for its bulk runs. A process killed inside leaves the index off; ``ensure_index``
     (at the start of every import run, and hourly) puts it back and rebuilds."""
     threshold = DEFER_ABOVE if threshold is None else threshold
     vendor = connection.vendor

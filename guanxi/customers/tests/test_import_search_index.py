@@ -1,6 +1,6 @@
-"""Large imports take the search index off for the run and rebuild it when the run ends:
-imported rows are searchable after a run that succeeds, fails, or is resumed after a crash;
-``search.ensure_index`` puts back what a killed process left off."""
+"""Imported rows are searchable after a run that succeeds, fails, or is resumed after a
+process died with the search index off (``search.ensure_index`` at the start of the run);
+``search.index_deferred`` (the seeder's bulk mode) rebuilds on success and on failure."""
 
 import pytest
 from django.db import connection
@@ -16,7 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _large(monkeypatch, settings, tmp_path):
     settings.IMPORT_DIR = tmp_path / "imports"
-    monkeypatch.setattr(search, "DEFER_ABOVE", 1)  # every run is a "large" one
     monkeypatch.setattr(runner, "BATCH", 3)
     monkeypatch.setattr(runner, "PIPELINE_MIN_ROWS", 10**9)
 
@@ -100,7 +99,6 @@ def test_a_run_resumed_after_a_kill_with_the_index_off_ends_with_a_complete_inde
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
 def test_ensure_index_restores_dropped_triggers_and_rebuilds(tmp_path, monkeypatch):
     actor = admin()
-    monkeypatch.setattr(search, "DEFER_ABOVE", 10**9)
     runner.import_run_execute(run=start(actor, file_of(tmp_path, 4)))
     assert search.ensure_index() == []  # all in place: nothing to do
     with connection.cursor() as cursor:
@@ -113,3 +111,21 @@ def test_ensure_index_restores_dropped_triggers_and_rebuilds(tmp_path, monkeypat
     assert sorted(search.ensure_index()) == ["customers_account", "customers_contact"]
     assert triggers() == EXPECTED
     assert all(found(actor, n) for n in range(1, 5))
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_index_deferred_rebuilds_on_success_and_on_failure(tmp_path, fails):
+    actor = admin()
+    try:
+        with search.index_deferred(10, threshold=1, postgresql=True):
+            if connection.vendor == "sqlite":
+                assert not triggers() & {"customers_contact_search_ai"}
+            runner.import_run_execute(run=start(actor, file_of(tmp_path, 5)))
+            if fails:
+                raise RuntimeError("the load failed")
+    except RuntimeError:
+        assert fails
+    assert all(found(actor, n) for n in range(1, 6))
+    if connection.vendor == "sqlite":
+        assert triggers() == EXPECTED
+    assert search.ensure_index() == []
