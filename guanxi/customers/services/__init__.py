@@ -1,1 +1,3 @@
-"""Writes of the customers module, one module per subject. Import the functions from here."""
+"""Writes of the customers module, one module per subject: ``records`` (accounts, contacts
+and what hangs on them), ``pool``, ``consent``, ``privacy``, ``merge``, ``duplicates``,
+``imports`` and ``codes``."""
