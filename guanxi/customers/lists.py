@@ -190,22 +190,11 @@ def _tag_name(workspace, value) -> str:
     return tag.name
 
 
-def _add_tag(object_key: str):
+def _tag_action(service, object_key: str):
+    """A bulk action that runs ``records.tag_add`` or ``records.tag_remove`` on each row."""
+
     def run(*, actor, workspace, row, value):
-        records.tag_add(
-            actor=actor,
-            workspace=workspace,
-            object_key=object_key,
-            record_id=row.pk,
-            name=_tag_name(workspace, value),
-        )
-
-    return run
-
-
-def _remove_tag(object_key: str):
-    def run(*, actor, workspace, row, value):
-        records.tag_remove(
+        service(
             actor=actor,
             workspace=workspace,
             object_key=object_key,
@@ -236,9 +225,17 @@ def _bulk(object_key: str, tag_source) -> list[BulkAction]:
         BulkAction(
             "assign", _("Assign owner"), run=_assign(object_key), value_choices=_assign_choices
         ),
-        BulkAction("add_tag", _("Add tag"), run=_add_tag(object_key), value_choices=tag_source),
         BulkAction(
-            "remove_tag", _("Remove tag"), run=_remove_tag(object_key), value_choices=tag_source
+            "add_tag",
+            _("Add tag"),
+            run=_tag_action(records.tag_add, object_key),
+            value_choices=tag_source,
+        ),
+        BulkAction(
+            "remove_tag",
+            _("Remove tag"),
+            run=_tag_action(records.tag_remove, object_key),
+            value_choices=tag_source,
         ),
         BulkAction(
             "set_stage",
