@@ -16,7 +16,7 @@ from guanxi.common.views import error_message, page
 from guanxi.platform import custom_fields, permissions
 from guanxi.platform import selectors as platform_selectors
 from guanxi.platform.list_views import render_list
-from guanxi.platform.models import Action, AuditEntry, FieldType, User
+from guanxi.platform.models import Action, AuditEntry
 
 from . import sections, selectors
 from .forms import AccountForm, AddressForm, ContactForm, PointForm, duplicate_check_url
@@ -282,27 +282,6 @@ def _visible_fields(hidden: set[str], rows) -> list[tuple]:
     return [(label, value) for name, label, value in rows if name not in hidden]
 
 
-def _custom_display(request, object_key: str, values: dict, hidden: set[str]) -> list[tuple]:
-    defs = [
-        d
-        for d in custom_fields.definitions(request.workspace, object_key)
-        if f"custom.{d.key}" not in hidden
-    ]
-    users = {}
-    if any(d.field_type == FieldType.USER for d in defs):
-        users = dict(
-            User.objects.filter(workspace=request.workspace).values_list("id", "full_name")
-        )
-    currency = request.workspace.default_currency
-    return [
-        (
-            d.label,
-            custom_fields.display(d, (values or {}).get(d.key), users=users, currency=currency),
-        )
-        for d in defs
-    ]
-
-
 def _history(request, object_key: str, pk: int) -> list[AuditEntry]:
     """The record's audit entries, with those of the records merged into it."""
     entries = platform_selectors.record_history(**_ws(request), object_key=object_key, object_id=pk)
@@ -379,7 +358,9 @@ def _common_context(request, object_key: str, record, hidden: set[str]) -> dict:
         "stages": stages,
         "lifecycle_choices": LifecycleStage.choices,
         "loyalty_choices": LoyaltyStage.choices,
-        "custom": _custom_display(request, object_key, record.custom, hidden),
+        "custom": custom_fields.display_rows(
+            **_ws(request), object_key=object_key, values=record.custom
+        ),
         "history": _history(request, object_key, record.pk),
         "sections": sections.for_record(request, object_key, record),
         "can_update": can_update,

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.common import formatting
 from guanxi.common.errors import ApplicationError
 
+from . import permissions
 from .models import CustomField, FieldType, User
 
 NUMERIC_TYPES = {FieldType.NUMBER, FieldType.MONEY}
@@ -303,3 +304,18 @@ def display(
     except (ValueError, decimal.InvalidOperation):
         pass  # a value stored before its field changed type shows as it is
     return str(value)
+
+
+def display_rows(*, workspace, actor, object_key: str, values: dict | None) -> list[tuple]:
+    """``(label, shown value)`` of a record's custom fields for a detail page, without the
+    fields hidden from the actor's role; user names are read once, only when needed."""
+    hidden = permissions.hidden_fields(actor, object_key)
+    defs = [d for d in definitions(workspace, object_key) if f"custom.{d.key}" not in hidden]
+    users = {}
+    if any(d.field_type == FieldType.USER for d in defs):
+        users = dict(User.objects.filter(workspace=workspace).values_list("id", "full_name"))
+    currency = workspace.default_currency
+    return [
+        (d.label, display(d, (values or {}).get(d.key), users=users, currency=currency))
+        for d in defs
+    ]

@@ -18,7 +18,7 @@ from . import custom_fields, jobs, permissions, selectors, services
 from .exports import export_path
 from .forms import InviteForm, ProfileForm, UserForm
 from .list_views import render_list
-from .models import FieldType, JobState, User
+from .models import JobState
 
 
 @page
@@ -148,26 +148,9 @@ def _visible_fields(actor, object_key, rows):
 
 
 def _custom_display(request, object_key, values):
-
-    hidden = permissions.hidden_fields(request.user, object_key)
-    defs = [
-        d
-        for d in custom_fields.definitions(request.workspace, object_key)
-        if f"custom.{d.key}" not in hidden
-    ]
-    users = {}
-    if any(d.field_type == FieldType.USER for d in defs):
-        users = dict(
-            User.objects.filter(workspace=request.workspace).values_list("id", "full_name")
-        )
-    currency = request.workspace.default_currency
-    return [
-        (
-            d.label,
-            custom_fields.display(d, (values or {}).get(d.key), users=users, currency=currency),
-        )
-        for d in defs
-    ]
+    return custom_fields.display_rows(
+        workspace=request.workspace, actor=request.user, object_key=object_key, values=values
+    )
 
 
 @page
