@@ -284,29 +284,15 @@ def _visible_fields(hidden: set[str], rows) -> list[tuple]:
 
 def _history(request, object_key: str, pk: int) -> list[AuditEntry]:
     """The record's audit entries, with those of the records merged into it."""
-    entries = platform_selectors.record_history(**_ws(request), object_key=object_key, object_id=pk)
-    merged_ids = list(
-        Merge.objects.in_workspace(request.workspace)
-        .filter(object_key=object_key, survivor_id=pk)
-        .values_list("merged_id", flat=True)
+    merged_ids = Merge.objects.in_workspace(request.workspace).filter(
+        object_key=object_key, survivor_id=pk
     )
-    if merged_ids:
-        hidden = permissions.hidden_fields(request.user, object_key)
-        more = list(
-            AuditEntry.objects.filter(
-                workspace=request.workspace,
-                object_key=object_key,
-                object_id__in=[str(i) for i in merged_ids],
-            )
-            .select_related("actor")
-            .order_by("-id")[:200]
-        )
-        for entry in more:
-            entry.merged_from = entry.object_repr
-            if hidden:
-                entry.changes = {k: v for k, v in entry.changes.items() if k not in hidden}
-        entries = sorted([*entries, *more], key=lambda e: e.pk, reverse=True)[:200]
-    return entries
+    return platform_selectors.record_history(
+        **_ws(request),
+        object_key=object_key,
+        object_id=pk,
+        earlier_ids=merged_ids.values_list("merged_id", flat=True),
+    )
 
 
 def _stage_history(object_key: str, record) -> list[StageChange]:

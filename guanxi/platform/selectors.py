@@ -129,10 +129,12 @@ def audit_list(
 
 
 def record_history(
-    *, workspace: Workspace, actor: User, object_key: str, object_id
+    *, workspace: Workspace, actor: User, object_key: str, object_id, earlier_ids=()
 ) -> list[AuditEntry]:
     """One record's history for its detail page: whoever may read the record sees it,
-    with the fields hidden from their role left out of every change."""
+    with the fields hidden from their role left out of every change. ``earlier_ids`` are
+    records that became this one (merged into it); their entries are included, each marked
+    with ``merged_from`` (the label it had then)."""
     obj = registry.find(object_key)
     if obj is None:
         raise NotFound()
@@ -145,16 +147,17 @@ def record_history(
     )
     if not record_qs.filter(pk=object_id).exists() and not actor.role.is_admin:
         raise NotFound()
+    ids = [str(object_id), *(str(i) for i in earlier_ids)]
     entries = list(
-        AuditEntry.objects.filter(
-            workspace=workspace, object_key=object_key, object_id=str(object_id)
-        )
+        AuditEntry.objects.filter(workspace=workspace, object_key=object_key, object_id__in=ids)
         .select_related("actor")
         .order_by("-id")[:200]
     )
     hidden = permissions.hidden_fields(actor, object_key)
-    if hidden:
-        for entry in entries:
+    for entry in entries:
+        if entry.object_id != ids[0]:
+            entry.merged_from = entry.object_repr
+        if hidden:
             entry.changes = {k: v for k, v in entry.changes.items() if k not in hidden}
     return entries
 
