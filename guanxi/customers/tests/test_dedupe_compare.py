@@ -219,3 +219,14 @@ def test_panel_other_workspace_and_rights(client, workspace, other_admin, pair):
     login(client, rep)
     html = client.get(f"/customers/duplicates/of/contact/{old.pk}/").content.decode()
     assert "C2" not in html  # a record the rep cannot see is not offered
+
+
+def test_a_read_only_user_sees_the_pair_but_no_merge_and_is_refused(client, workspace, pair):
+    _old, _new, cand = pair
+    login(client, UserFactory(workspace=workspace, role_code="read_only"))
+    page = client.get(f"/customers/duplicates/{cand.pk}/")
+    assert page.status_code == 200 and 'value="merge"' not in page.content.decode()
+    assert client.post(f"/customers/duplicates/{cand.pk}/", {"action": "merge"}).status_code == 403
+    assert (
+        client.post(f"/customers/duplicates/{cand.pk}/", {"action": "dismiss"}).status_code == 403
+    )
