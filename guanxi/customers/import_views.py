@@ -94,7 +94,7 @@ def import_detail(request, pk: int):
         "on_duplicate", run.on_duplicate if started else DuplicatePolicy.CREATE
     )
     dry_run = bool(request.POST.get("dry_run")) if request.method == "POST" else run.dry_run
-    strict = bool(request.POST.get("strict")) if request.method == "POST" else runner.is_strict(run)
+    strict = bool(request.POST.get("strict")) if request.method == "POST" else run.strict
     owner = request.POST.get("owner", "me")
     if not started and request.GET.get("mapping"):
         chosen = next((m for m in saved if str(m.pk) == request.GET["mapping"]), None)
@@ -135,7 +135,7 @@ def import_detail(request, pk: int):
         "choices": _field_choices(request.workspace, run.object_key),
         "policies": POLICIES,
         "strict": strict,
-        "warnings": runner.warnings_of(run),
+        "warnings": run.warnings,
         "policy": policy,
         "dry_run": dry_run,
         "owner": owner,

@@ -14,7 +14,6 @@ from ninja.files import UploadedFile
 from guanxi.common.api import Id, responses
 from guanxi.common.errors import NotFound
 
-from ..importing import runner
 from ..models import ImportRun
 from ..services import imports
 
@@ -76,8 +75,8 @@ def run_out(run: ImportRun) -> dict:
         "updated": run.updated,
         "skipped": run.skipped,
         "failed": run.failed,
-        "warnings": runner.warnings_of(run),
-        "strict": runner.is_strict(run),
+        "warnings": run.warnings,
+        "strict": run.strict,
         "error": run.job.error if run.job_id and run.job.error else "",
         "report_url": f"/api/v1/imports/{run.pk}/errors" if run.error_path else None,
         "created_at": run.created_at,

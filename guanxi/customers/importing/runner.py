@@ -104,14 +104,6 @@ def model_for(object_key: str):
     return Contact if object_key == cleaning.CONTACT_KEY else Account
 
 
-def is_strict(run: ImportRun) -> bool:
-    return run.strict
-
-
-def warnings_of(run: ImportRun) -> int:
-    return run.warnings
-
-
 def require_rights(actor: User, object_key: str, policy: str, fields: set[str]) -> None:
     permissions.require(actor, object_key, Action.CREATE)
     if policy == DuplicatePolicy.UPDATE:

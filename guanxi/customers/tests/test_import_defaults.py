@@ -105,7 +105,7 @@ def test_bad_optional_values_are_left_empty(tmp_path, admin_user):
         ],
     )
     run = run_import(admin_user, path)
-    assert (run.created, run.failed, runner.warnings_of(run)) == (2, 0, 5)
+    assert (run.created, run.failed, run.warnings) == (2, 0, 5)
     ann = contacts(ws).get(name="Ann Lee")
     assert (ann.birthday, ann.mobile, ann.email, ann.gender, ann.title, ann.city) == (
         None,
@@ -124,7 +124,7 @@ def test_bad_optional_values_are_left_empty(tmp_path, admin_user):
 
     strict = run_import(admin_user, path, strict=True, on_duplicate="skip")
     assert (strict.created, strict.skipped, strict.failed) == (0, 1, 1)
-    assert runner.warnings_of(strict) == 0 and runner.is_strict(strict)
+    assert strict.warnings == 0 and strict.strict
 
 
 def test_rows_that_cannot_be_a_record_still_fail(tmp_path, admin_user):
@@ -155,7 +155,7 @@ def test_nameless_contacts_get_a_name_from_what_exists(tmp_path, admin_user):
         ],
     )
     run = run_import(admin_user, path)
-    assert (run.created, run.failed, runner.warnings_of(run)) == (5, 0, 4)
+    assert (run.created, run.failed, run.warnings) == (5, 0, 4)
     by_id = contacts(ws).get(id_number="X123")
     assert by_id.name == by_id.code and by_id.code.startswith("C")
     assert contacts(ws).get(email="ann@example.com").name == "ann@example.com"

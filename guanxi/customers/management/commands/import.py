@@ -57,7 +57,7 @@ class Command(BaseCommand):
                 run = self._start(workspace, user, options)
             self.stdout.write(
                 f"run {run.pk}: {run.file_name} ({run.encoding}), "
-                f"duplicates: {run.on_duplicate}{', strict' if runner.is_strict(run) else ''}"
+                f"duplicates: {run.on_duplicate}{', strict' if run.strict else ''}"
                 f"{', dry run' if run.dry_run else ''}"
             )
             started = time.monotonic()
@@ -74,10 +74,10 @@ class Command(BaseCommand):
         rate = run.rows_done / elapsed if elapsed else 0
         self.stdout.write(
             f"rows {run.rows_done}: created {run.created}, updated {run.updated}, "
-            f"skipped {run.skipped}, failed {run.failed}, warnings {runner.warnings_of(run)} "
+            f"skipped {run.skipped}, failed {run.failed}, warnings {run.warnings} "
             f"in {elapsed:.1f} s ({rate:,.0f} rows/s)"
         )
-        if run.skipped or run.failed or runner.warnings_of(run):
+        if run.skipped or run.failed or run.warnings:
             self.stdout.write(f"report: {run.error_path}")
 
     def _start(self, workspace, user, options):
