@@ -90,11 +90,15 @@ def phone_national_digits(e164: str) -> str:
     02161234567."""
     if not e164:
         return ""
-    # Chinese mobiles (+86 13x…19x, 11 digits) without the parser: most numbers of an import.
-    if len(e164) == 14 and e164.startswith("+861") and e164[4] in "3456789":
-        digits = e164[3:]
-        if digits.isascii() and digits.isdigit():
-            return digits
+    # Chinese numbers without the parser (~50 µs a number; most numbers of an import):
+    # mobiles (1[3-9], 11 digits) are dialled as they are, landlines of area codes 2x–8xx
+    # with the trunk 0. Beijing (10…), 9xx, 400/800 numbers and the rest go to the parser.
+    rest = e164[3:]
+    if e164.startswith("+86") and rest.isascii() and rest.isdigit() and len(rest) >= 9:
+        if len(rest) == 11 and rest[0] == "1" and rest[1] in "3456789":
+            return rest
+        if rest[0] in "2345678" and not rest.startswith(("400", "800")):
+            return "0" + rest
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:

@@ -35,22 +35,12 @@ def _grams(text: str) -> list[str]:
     return out
 
 
-def _national_digits(e164: str) -> str:
-    # Chinese numbers without parsing (the common case, and parsing costs ~50 µs): mobiles
-    # are dialled as stored after +86, landlines with a leading 0 (+862161234567 →
-    # 02161234567).
-    if e164.startswith("+86") and e164[3:].isdigit():
-        rest = e164[3:]
-        return rest if rest.startswith("1") else "0" + rest
-    return normalize.phone_national_digits(e164)
-
-
 def _phone_text(values: list[str]) -> list[str]:
     parts = []
     for value in values:
         if value:
             parts.append(value.lstrip("+"))
-            parts.append(_national_digits(value))
+            parts.append(normalize.phone_national_digits(value))
     return parts
 
 

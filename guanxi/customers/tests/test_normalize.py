@@ -49,3 +49,16 @@ def test_contact_search_keys_hold_name_phone_pinyin_and_grams():
     for part in ("张三", "华为", "13812345678", "z@x.cn", "zhangsan"):
         assert part in keys["search_text"]
     assert keys["search_grams"].split() == ["张三", "华为"]
+
+
+@pytest.mark.parametrize(
+    ("e164", "dialled"),
+    [
+        ("+8613812345678", "13812345678"),
+        ("+862161234567", "02161234567"),
+        ("+861012345678", "01012345678"),  # Beijing: starts with 1, but no mobile
+        ("+864001234567", "4001234567"),  # service numbers have no trunk 0
+    ],
+)
+def test_national_digits_are_what_people_dial(e164, dialled):
+    assert normalize.phone_national_digits(e164) == dialled
