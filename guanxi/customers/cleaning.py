@@ -26,7 +26,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 import phonenumbers
@@ -901,23 +901,12 @@ def _long_text(fdef: FieldDef, raw: Any) -> str:
     return text
 
 
-_CN_MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
-_PHONE_STRIP = re.compile(r"[\s\-\(\)\.]")
-
-
 def _phone(fdef: FieldDef, raw: Any) -> str:
     text = _as_text(raw)
     if not text:
         return ""
     if "\x00" in text:
         raise _Bad(MSG_NUL)
-    # The usual Chinese mobile (138 1234 5678, +86-138…) without the phonenumbers parser.
-    m = _CN_MOBILE.fullmatch(_PHONE_STRIP.sub("", text))
-    if m:
-        if _cn_mobile_prefix_valid(m.group(1)[:7]):
-            return "+86" + m.group(1)
-        # 11 digits 1[3-9]… of a range not in use: normalize.phone refuses it too.
-        raise _Bad(MSG_PHONE)
     try:
         value = normalize.phone(text)
     except normalize.InvalidPhone:
@@ -925,14 +914,6 @@ def _phone(fdef: FieldDef, raw: Any) -> str:
     if len(value) > 32:
         raise _Bad(MSG_PHONE)
     return value
-
-
-@lru_cache(maxsize=65536)
-def _cn_mobile_prefix_valid(prefix: str) -> bool:
-    """Whether mobiles starting with these 7 digits are in use (libphonenumber's ranges are
-    decided by the first digits), asked once per prefix instead of once per number."""
-    number = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix + "0000"))
-    return phonenumbers.is_valid_number(number)
 
 
 _validate_email = EmailValidator()

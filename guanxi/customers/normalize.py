@@ -76,6 +76,12 @@ def phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
     text = unicodedata.normalize("NFKC", str(raw or "")).strip()
     if not text:
         return ""
+    # The usual Chinese mobile (138 1234 5678, +86-138…) without the parser (~50 µs).
+    mobile = _CN_MOBILE.fullmatch(_PHONE_PUNCTUATION.sub("", text)) if region == "CN" else None
+    if mobile:
+        if not _cn_mobile_range_in_use(mobile.group(1)[:7]):
+            raise InvalidPhone(text)
+        return "+86" + mobile.group(1)
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -83,6 +89,18 @@ def phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(text)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_CN_MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
+_PHONE_PUNCTUATION = re.compile(r"[\s\-\(\)\.]")
+
+
+@lru_cache(maxsize=65536)
+def _cn_mobile_range_in_use(prefix: str) -> bool:
+    """Whether mobiles starting with these 7 digits are in use (libphonenumber decides by
+    the first digits): asked once per prefix instead of once per number."""
+    number = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix + "0000"))
+    return phonenumbers.is_valid_number(number)
 
 
 def phone_national_digits(e164: str) -> str:
