@@ -7,6 +7,7 @@ session (with CSRF on unsafe methods). Every non-2xx answer has one shape,
 
 from ninja import NinjaAPI
 
+from guanxi.activities.api import router as activities_router
 from guanxi.common.api import ApiRateThrottle, Utf8JSONRenderer, install_error_handlers
 from guanxi.customers.api import router as customers_router
 from guanxi.platform.api import API_AUTH
@@ -34,3 +35,4 @@ install_error_handlers(api)
 
 api.add_router("", platform_router)
 api.add_router("", customers_router)
+api.add_router("", activities_router)

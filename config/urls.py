@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("guanxi.platform.auth_urls")),
     path("", include("guanxi.platform.urls")),
     path("customers/", include("guanxi.customers.urls")),
+    path("activities/", include("guanxi.activities.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

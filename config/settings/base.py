@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "guanxi.common",
     "guanxi.platform",
     "guanxi.customers",
+    "guanxi.activities",
 ]
 
 MIDDLEWARE = [

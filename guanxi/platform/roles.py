@@ -49,6 +49,35 @@ def _customers(actions: list[str], visibility: str) -> dict:
     return {key: (actions, visibility) for key in _CUSTOMERS}
 
 
+# Activities: everyone who sees a customer sees its whole timeline (entries, commitments,
+# e-mail); tasks and check-ins are each person's own, their managers see their team's.
+LOG = ["create", "read"]
+
+
+def _activities(*, work: str, plans: list[str]) -> dict:
+    return {
+        "activities.entry": (LOG, "all"),
+        "activities.commitment": (["create", "read", "update"], "all"),
+        "activities.email": (LOG, "all"),
+        "activities.task": (WORK, work),
+        "activities.checkin": (LOG, work),
+        "activities.visit_plan": (plans, "all"),
+    }
+
+
+_ACTIVITIES_MANAGER = {
+    key: (ALL, "team_below")
+    for key in (
+        "activities.entry",
+        "activities.commitment",
+        "activities.email",
+        "activities.task",
+        "activities.checkin",
+        "activities.visit_plan",
+    )
+}
+
+
 DEFAULT_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(
         "administrator",
@@ -64,36 +93,57 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             **_directory,
             "platform.job": (READ, "team_below"),
             **_customers(ALL, "team_below"),
+            **_ACTIVITIES_MANAGER,
         },
     ),
     RoleSpec(
         "sales_rep",
         _("Sales rep"),
         _("Works their own customers and deals."),
-        grants={**_directory, **_customers(WORK, "own")},
+        grants={
+            **_directory,
+            **_customers(WORK, "own"),
+            **_activities(work="own", plans=["read", "update"]),
+        },
     ),
     RoleSpec(
         "marketing",
         _("Marketing"),
         _("Runs campaigns, segments and events."),
-        grants={**_directory, **_customers([*WORK, "bulk"], "all")},
+        grants={
+            **_directory,
+            **_customers([*WORK, "bulk"], "all"),
+            **_activities(work="own", plans=["read"]),
+        },
     ),
     RoleSpec(
         "service_agent",
         _("Service agent"),
         _("Handles cases and calls."),
-        grants={**_directory, **_customers(["create", "read", "update"], "all")},
+        grants={
+            **_directory,
+            **_customers(["create", "read", "update"], "all"),
+            **_activities(work="own", plans=["read"]),
+        },
     ),
     RoleSpec(
         "technician",
         _("Technician"),
         _("Does on-site repairs and visits."),
-        grants={**_directory, **_customers(READ, "all")},
+        grants={
+            **_directory,
+            **_customers(READ, "all"),
+            **_activities(work="own", plans=["read"]),
+        },
     ),
     RoleSpec(
         "read_only",
         _("Read-only"),
         _("Sees everything, changes nothing."),
-        grants={**_directory, **_customers(READ, "all")},
+        grants={
+            **_directory,
+            **_customers(READ, "all"),
+            **{key: (READ, "all") for key in _ACTIVITIES_MANAGER},
+        },
     ),
 )

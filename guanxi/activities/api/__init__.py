@@ -1,0 +1,9 @@
+"""The activities' REST endpoints; each resource has its own module."""
+
+from ninja import Router
+
+from . import email, tasks, timeline, visits
+
+router = Router()
+for module in (timeline, tasks, visits, email):
+    router.add_router("", module.router)

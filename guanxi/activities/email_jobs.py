@@ -1,0 +1,1 @@
+"""Periodic tasks and job handlers of one part of the activities app."""
