@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("guanxi.activities.task_urls")),
     path("", include("guanxi.activities.visit_urls")),
     path("", include("guanxi.activities.email_urls")),
+    path("", include("guanxi.activities.reassign_urls")),
 ]

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from . import email, tasks, timeline, visits
+from . import email, reassign, tasks, timeline, visits
 
 router = Router()
-for module in (timeline, tasks, visits, email):
+for module in (timeline, tasks, visits, email, reassign):
     router.add_router("", module.router)
