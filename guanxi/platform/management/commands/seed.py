@@ -281,13 +281,18 @@ def seed_demo() -> User:
 
 
 def _seed_demo_customers(admin: User) -> None:
-    """Demo accounts and contacts, when the customers module is installed."""
+    """Demo accounts and contacts, and their activities, when those modules are installed."""
     try:
         from guanxi.customers.demo import seed_demo as seed_customers
     except ImportError:
         return
-    users = User.objects.filter(workspace=admin.workspace).select_related("role")
-    seed_customers(workspace=admin.workspace, users=list(users))
+    users = list(User.objects.filter(workspace=admin.workspace).select_related("role"))
+    seed_customers(workspace=admin.workspace, users=users)
+    try:
+        from guanxi.activities.demo import seed_demo as seed_activities
+    except ImportError:
+        return
+    seed_activities(workspace=admin.workspace, users=users)
 
 
 # --- bulk rows for benchmarks ----------------------------------------------------------------
