@@ -4,6 +4,7 @@ check-ins (外勤签到)."""
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.common.models import WorkspaceModel
@@ -121,4 +122,12 @@ class CheckIn(WorkspaceModel):
             models.Index(
                 fields=["workspace", "account", "-checked_in_at"], name="checkin_ws_account"
             ),
+        ]
+        constraints = [
+            # A rep is at one place at a time: a second check-in waits for the check-out.
+            models.UniqueConstraint(
+                fields=["workspace", "user"],
+                condition=Q(checked_out_at__isnull=True),
+                name="checkin_one_open_per_user",
+            )
         ]
