@@ -166,6 +166,13 @@ class EmailMessage(WorkspaceModel):
             models.Index(fields=["workspace", "thread_root"], name="email_ws_thread"),
             models.Index(fields=["workspace", "contact", "-created_at"], name="email_ws_contact"),
             models.Index(fields=["workspace", "account", "-created_at"], name="email_ws_account"),
+            # The worker's sweeper reads the few rows in flight across workspaces: a small
+            # partial index instead of a scan of every message ever sent.
+            models.Index(
+                fields=["workspace", "status", "updated_at"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="email_in_flight",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
