@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Callable
 from typing import Any
 
 from django.db import models, transaction
@@ -76,6 +77,23 @@ AUDIT_REDACTED_FIELDS = frozenset(
 )
 # Audit entries listed in an export: the newest first, capped so one export stays small.
 MAX_AUDIT_ENTRIES = 1000
+
+
+# Later apps add what they hold about a person: ``provider(workspace_id, contact) -> dict`` of
+# extra export sections, and ``eraser(workspace_id, contact) -> dict`` of counts, run inside
+# the erasure's transaction (the activities app redacts e-mails and notes about the person).
+PersonalDataProvider = Callable[[int, Contact], dict]
+PersonalDataEraser = Callable[[int, Contact], dict]
+_providers: dict[str, PersonalDataProvider] = {}
+_erasers: dict[str, PersonalDataEraser] = {}
+
+
+def register_personal_data(
+    key: str, *, provider: PersonalDataProvider, eraser: PersonalDataEraser
+) -> None:
+    """Register what another app exports and erases for a person, under ``key``."""
+    _providers[key] = provider
+    _erasers[key] = eraser
 
 
 def _jsonable(value: Any) -> Any:
@@ -244,6 +262,8 @@ def contact_personal_data(*, actor: User, workspace: Workspace, contact_id) -> d
             ).order_by("-id")[:MAX_AUDIT_ENTRIES]
         ],
     }
+    for provider in _providers.values():
+        data.update(_jsonable(provider(ws, contact)))
     with transaction.atomic():
         audit.log(
             actor=actor,
@@ -384,6 +404,8 @@ def contact_erase(*, actor: User, workspace: Workspace, contact_id, reason: str)
         consent_service.consent_withdraw_all(
             actor=actor, workspace=workspace, contact=contact, note="erasure"
         )
+        for key, eraser in _erasers.items():
+            removed[key] = eraser(ws, contact)
         for merge in Merge.objects.in_workspace(ws).filter(
             object_key=CONTACT, survivor_id__in=[contact.pk, *merged_ids]
         ):
