@@ -73,7 +73,7 @@ def _accuracy(value) -> int | None:
     if isinstance(value, bool) or not 0 <= number <= MAX_ACCURACY_M:
         message = _("Enter the accuracy in metres, from 0 to %(max)s.") % {"max": MAX_ACCURACY_M}
         raise ApplicationError(message, code="invalid_accuracy", fields={"accuracy_m": [message]})
-    return int(round(number))
+    return round(number)
 
 
 def _means(value, default: str) -> str:

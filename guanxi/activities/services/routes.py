@@ -46,7 +46,7 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> int:
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return int(round(2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))))
+    return round(2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a))))
 
 
 def check_coordinates(latitude, longitude, *, prefix: str = "") -> tuple[float, float] | None:
@@ -159,7 +159,7 @@ def _solve(
     def time_cb(a: int, b: int) -> int:
         i, j = manager.IndexToNode(a), manager.IndexToNode(b)
         service = stops[i - 1].service_seconds if 1 <= i <= n else 0
-        return service + int(math.ceil(dist(i, j) / speed_ms))
+        return service + math.ceil(dist(i, j) / speed_ms)
 
     distance_index = routing.RegisterTransitCallback(distance_cb)
     routing.SetArcCostEvaluatorOfAllVehicles(distance_index)
@@ -199,7 +199,7 @@ def _walk(order, matrix, stops, *, start_given, start_time, speed_ms) -> tuple[l
     for node in order:
         stop = stops[node - 1]
         distance = matrix[previous][node] if previous is not None else 0
-        clock += int(math.ceil(distance / speed_ms))
+        clock += math.ceil(distance / speed_ms)
         arrival = clock
         begin = max(arrival, stop.window_start) if stop.window_start is not None else arrival
         missed = stop.window_end is not None and begin > stop.window_end

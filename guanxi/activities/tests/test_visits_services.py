@@ -4,6 +4,7 @@ generation of visit tasks (spread, idempotent across periods, filters, rights)."
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import zoneinfo
 
 import pytest
@@ -203,7 +204,7 @@ def test_slots_spread_evenly_on_working_days(frequency):
     # No gap between consecutive visits is more than about twice the even spacing.
     days = sorted(d for _, d in slots)
     if frequency <= 52:
-        gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False)]
+        gaps = [(b - a).days for a, b in itertools.pairwise(days)]
         assert max(gaps, default=0) <= 2 * 365 / frequency + 3
 
 
