@@ -16,7 +16,7 @@ from guanxi.common.errors import ApplicationError, Conflict, NotFound
 from guanxi.platform import audit, permissions
 from guanxi.platform.models import Action, AuditAction, User, Workspace
 
-from .. import selectors
+from .. import events, selectors
 from ..models import (
     Channel,
     Consent,
@@ -176,7 +176,23 @@ def consent_record(
                 "consent.effective_at": [None, effective_at.isoformat()],
             },
         )
+        _emit_consent_change(
+            workspace, actor, contact, [{"channel": channel, "purpose": purpose, "status": status}]
+        )
     return current
+
+
+def _emit_consent_change(workspace, actor, contact: Contact, changes: list[dict]) -> None:
+    """The consent change on the person's timeline (activities), in this transaction."""
+    events.emit(
+        events.CustomerEvent(
+            workspace_id=getattr(workspace, "pk", workspace),
+            kind=events.CONSENT_CHANGE,
+            actor_id=getattr(actor, "pk", None),
+            contact_ids=(contact.pk,),
+            data={"changes": changes},
+        )
+    )
 
 
 @dataclass
@@ -251,9 +267,13 @@ def may_contact(*, workspace, contact_id, channel: str, purpose: str) -> bool:
 def consent_withdraw_all(*, actor: User | None, workspace, contact: Contact, note: str = ""):
     """Withdraw every current grant of one person (erasure calls this in its transaction)."""
     now = timezone.now()
+    withdrawn = []
     for consent in Consent.objects.in_workspace(workspace).filter(contact=contact):
         if consent.status == ConsentStatus.WITHDRAWN:
             continue
+        withdrawn.append(
+            {"channel": consent.channel, "purpose": consent.purpose, "status": "withdrawn"}
+        )
         ConsentEvent.objects.create(
             workspace_id=consent.workspace_id,
             contact=contact,
@@ -270,3 +290,5 @@ def consent_withdraw_all(*, actor: User | None, workspace, contact: Contact, not
         consent.recorded_by = actor
         consent.effective_at = now
         consent.save()
+    if withdrawn:
+        _emit_consent_change(workspace, actor, contact, withdrawn)

@@ -22,7 +22,7 @@ from guanxi.common.errors import ApplicationError, NotFound
 from guanxi.platform import audit, permissions
 from guanxi.platform.models import User, Workspace
 
-from .. import search_keys
+from .. import events, search_keys
 from ..models import (
     Account,
     AccountContact,
@@ -316,6 +316,21 @@ def _merge(
                 object_repr=str(survivor),
                 changes={"merged": [None, merged.code]},
             )
+        # One event on the survivor's timeline (activities) says what was merged into it.
+        events.emit(
+            events.CustomerEvent(
+                workspace_id=workspace.pk,
+                kind=events.MERGE,
+                actor_id=actor.pk,
+                account_id=survivor.pk if model is Account else None,
+                contact_ids=(survivor.pk,) if model is Contact else (),
+                data={
+                    "merged_id": merged.pk,
+                    "merged_code": merged.code,
+                    "merged_name": merged.name,
+                },
+            )
+        )
         merged.delete()
     return survivor
 

@@ -25,6 +25,7 @@ from guanxi.common.errors import ApplicationError, Conflict, NotFound, Permissio
 from guanxi.platform import audit, permissions
 from guanxi.platform.models import Action, AuditAction, AuditEntry, User, Workspace
 
+from .. import events
 from ..models import Account, Contact, PoolEvent, PoolSettings
 
 ACCOUNT = "customers.account"
@@ -218,6 +219,34 @@ def _record_event(
     )
 
 
+def _user_ref(user_id) -> dict | None:
+    if user_id is None:
+        return None
+    user = User.objects.filter(pk=user_id).only("full_name", "email").first()
+    return {"id": user_id, "name": (user.full_name or user.email) if user else ""}
+
+
+def _emit_owner_change(
+    *, workspace, object_key, record_id, actor_id, from_owner, to_owner, how, reason
+) -> None:
+    """The owner change on the customer's timeline (activities), in this transaction."""
+    events.emit(
+        events.CustomerEvent(
+            workspace_id=_ws_id(workspace),
+            kind=events.OWNER_CHANGE,
+            actor_id=actor_id,
+            account_id=record_id if object_key == ACCOUNT else None,
+            contact_ids=(record_id,) if object_key == CONTACT else (),
+            data={
+                "from": from_owner,
+                "to": to_owner,
+                "how": how,
+                "reason": str(reason or "")[:200],
+            },
+        )
+    )
+
+
 def _move(*, actor, workspace, object_key, record, to_owner_id, kind, reason="") -> None:
     """Set the owner (and ``owned_since``), write the pool event and the audit row."""
     before = audit.snapshot(record, ["owner", "owned_since"])
@@ -233,6 +262,16 @@ def _move(*, actor, workspace, object_key, record, to_owner_id, kind, reason="")
         from_owner_id=from_owner_id,
         to_owner_id=to_owner_id,
         actor=actor,
+        reason=reason,
+    )
+    _emit_owner_change(
+        workspace=workspace,
+        object_key=object_key,
+        record_id=record.pk,
+        actor_id=getattr(actor, "pk", None),
+        from_owner=_user_ref(from_owner_id),
+        to_owner=_user_ref(to_owner_id),
+        how=kind,
         reason=reason,
     )
     entry_changes = audit.diff(before, audit.snapshot(record, ["owner", "owned_since"]))
@@ -567,6 +606,17 @@ def _return_many(workspace, object_key, model, records, *, reason: str) -> None:
             for r in records
         ]
     )
+    for r in records:
+        _emit_owner_change(
+            workspace=ws_id,
+            object_key=object_key,
+            record_id=r.pk,
+            actor_id=None,
+            from_owner={"id": r.owner_id, "name": r.owner.full_name},
+            to_owner=None,
+            how=PoolEvent.Kind.RETURNED,
+            reason=reason,
+        )
     AuditEntry.objects.bulk_create(
         [
             AuditEntry(

@@ -27,7 +27,7 @@ from guanxi.common.errors import ApplicationError, Conflict, NotFound, Permissio
 from guanxi.platform import audit, custom_fields, permissions
 from guanxi.platform.models import Action, AuditAction, User, Workspace
 
-from .. import cleaning, normalize, search_keys, selectors
+from .. import cleaning, events, normalize, search_keys, selectors
 from ..models import (
     Account,
     AccountContact,
@@ -466,6 +466,22 @@ def _stage_row(kind: _Kind, record, stage_kind: str, from_stage: str, to_stage: 
         to_stage=to_stage or "",
         actor=actor,
         reason=(reason or "")[:200],
+    )
+    # The move also goes on the customer's timeline (activities), in this transaction.
+    events.emit(
+        events.CustomerEvent(
+            workspace_id=record.workspace_id,
+            kind=events.STAGE_CHANGE,
+            actor_id=getattr(actor, "pk", None),
+            account_id=record.pk if kind.model is Account else None,
+            contact_ids=(record.pk,) if kind.model is Contact else (),
+            data={
+                "stage": stage_kind,
+                "from": from_stage or "",
+                "to": to_stage or "",
+                "reason": (reason or "")[:200],
+            },
+        )
     )
 
 
