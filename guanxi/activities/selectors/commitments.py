@@ -85,7 +85,8 @@ OPEN_LIMIT = 200
 def open_by_promiser(
     *, workspace: Workspace, actor: User, account=None, contact=None
 ) -> list[PromiserGroup]:
-    """The open commitments of one customer, grouped by who promised (groups by name),
+    """The open commitments of one customer, grouped by who promised (groups by name in
+    pinyin order),
     each group soonest due first (undated last); ``is_overdue`` set on each. One query."""
     rows = list(
         commitments_of(
@@ -101,9 +102,14 @@ def open_by_promiser(
     for row in _undated_last(rows):
         row.is_overdue = row.due_date is not None and row.due_date < today
         groups.setdefault(row.promised_by_id, PromiserGroup(row.promised_by)).items.append(row)
-    return sorted(
-        groups.values(), key=lambda g: ((g.user.full_name or g.user.email).lower(), g.user.pk)
-    )
+    return sorted(groups.values(), key=lambda g: (_sort_name(g.user), g.user.pk))
+
+
+def _sort_name(user: User) -> str:
+    """By pinyin, as people look Chinese names up (王伟 before 张敏)."""
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(user.full_name or user.email)).lower()
 
 
 def _undated_last(rows: Iterable[Commitment]) -> list[Commitment]:
