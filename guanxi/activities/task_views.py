@@ -335,7 +335,7 @@ def task_quick_add(request):
         return redirect(_back(request, reverse("platform:home")))
     if request.htmx:
         return render(request, "activities/task_quick_add.html", {"form": form}, status=200)
-    for field, errors in form.errors.items():
+    for errors in form.errors.values():
         for message in errors:
             messages.error(request, message)
     return redirect(_back(request, reverse("platform:home")))

@@ -15,6 +15,7 @@ from guanxi.common.errors import ApplicationError
 from guanxi.common.views import error_message, page
 
 from . import custom_fields, jobs, permissions, selectors, services
+from . import home as home_panels
 from .exports import export_path
 from .forms import InviteForm, ProfileForm, UserForm
 from .list_views import render_list
@@ -23,10 +24,14 @@ from .models import JobState
 
 @page
 def home(request):
+    """The start page: the panels apps register (a rep's day first), then recent jobs."""
+    panels = home_panels.panels_for(request)
     return render(
         request,
         "platform/home.html",
         {
+            "panels": panels,
+            "stylesheets": list(dict.fromkeys(s for p in panels for s in p["panel"].stylesheets)),
             "jobs": selectors.job_list(workspace=request.workspace, actor=request.user)[:5],
         },
     )
