@@ -627,6 +627,16 @@ def task_reopen(*, actor: User, workspace: Workspace, task_id: int, now=None) ->
     return task
 
 
+def task_delete(*, actor: User, workspace: Workspace, task_id: int) -> None:
+    """Delete a task (a manager's right; reps cancel instead). What it left on a
+    customer's timeline stays: the timeline is append-only."""
+    permissions.require(actor, TASK, Action.DELETE)
+    with transaction.atomic():
+        task = _lock(workspace=workspace, actor=actor, task_id=task_id)
+        audit.log_delete(actor=actor, instance=task)
+        task.delete()
+
+
 def tasks_complete(*, actor: User, workspace: Workspace, task_ids, now=None) -> int:
     """Complete several tasks at once, all or nothing; returns how many were open."""
     permissions.require(actor, TASK, Action.UPDATE)
