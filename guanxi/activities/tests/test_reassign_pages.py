@@ -237,3 +237,9 @@ def test_a_job_of_another_kind_is_not_a_reassignment(client, workspace, admin_us
     )
     client.force_login(admin_user)
     assert client.get(reverse("activities:reassign_job", args=[other.pk])).status_code == 404
+
+
+def test_the_user_page_of_the_admin_area_links_here(client, workspace, admin_user, leaver):
+    client.force_login(admin_user)
+    body = client.get(reverse("platform:user_detail", args=[leaver.pk])).content.decode()
+    assert reverse("activities:reassign_user", args=[leaver.pk]) in body
