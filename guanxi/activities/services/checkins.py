@@ -130,6 +130,7 @@ def clean_photo(upload) -> ContentFile:
             if image.width * image.height > MAX_PHOTO_PIXELS:
                 raise refuse(_("The photo has too many pixels."))
             image.load()
+            source_format = (image.format or "").upper()
             image = ImageOps.exif_transpose(image)
     except ApplicationError:
         raise
@@ -138,7 +139,7 @@ def clean_photo(upload) -> ContentFile:
     except (OSError, SyntaxError, ValueError):
         raise refuse(not_image) from None
     out = io.BytesIO()
-    if image.mode in ("RGBA", "LA", "P") and (image.format or "").upper() == "PNG":
+    if source_format == "PNG":
         image.save(out, format="PNG", optimize=True)
         extension = "png"
     else:

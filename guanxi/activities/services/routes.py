@@ -68,9 +68,8 @@ def check_coordinates(latitude, longitude, *, prefix: str = "") -> tuple[float, 
             ]
         values.append(number)
     if errors:
-        raise ApplicationError(
-            _("The position is not valid."), code="invalid_position", fields=errors
-        )
+        message = " ".join(str(m) for msgs in errors.values() for m in msgs)
+        raise ApplicationError(message, code="invalid_position", fields=errors)
     return values[0], values[1]
 
 
