@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -820,12 +820,23 @@ def _notify(ctx: Context, totals: dict[str, Counter], *, job_url: str) -> None:
                     user=user,
                     title=_headline(counts, name)[:200],
                     body=_details(counts)[:500],
-                    url=reverse("customers:account_list") + f"?f_owner={pk}"
-                    if counts["accounts"]
-                    else job_url,
+                    url=_landing_url(counts, pk, job_url),
                 )
             )
     Notification.objects.bulk_create(notes)
+
+
+def _landing_url(counts: Counter, user_id: int, job_url: str) -> str:
+    """Where a receiver looks at what they got: their accounts, their contacts, or their
+    tasks (the job page is for those who started it; a rep may not see it)."""
+    if counts["accounts"]:
+        return reverse("customers:account_list") + f"?f_owner={user_id}"
+    if counts["contacts"]:
+        return reverse("customers:contact_list") + f"?f_owner={user_id}"
+    try:
+        return reverse("activities:task_list")
+    except NoReverseMatch:
+        return job_url
 
 
 def _headline(counts: Counter, name: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from guanxi.activities.models import Notification, TimelineEntry
 from guanxi.activities.services import reassign
@@ -255,11 +256,10 @@ def test_pool_can_hand_the_work_to_a_chosen_person(workspace, admin_user, leaver
     book_of(workspace, leaver, accounts=1, individuals=0)
     run(start(admin_user, leaver, mode="pool", tasks_to_user_id=rep_a2.pk))
     assert open_tasks(workspace, rep_a2).count() == 2
-    assert (
-        Notification.objects.in_workspace(workspace)
-        .get(user=rep_a2)
-        .title.startswith("You received 2 open tasks")
-    )
+    note = Notification.objects.in_workspace(workspace).get(user=rep_a2)
+    assert note.title.startswith("You received 2 open tasks")
+    # A rep may not see the job page: the note leads to their tasks.
+    assert note.url == reverse("activities:task_list")
 
 
 def test_only_tasks(workspace, admin_user, leaver, rep_a1):
