@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanxi.common.errors import ApplicationError
 from guanxi.common.views import error_message, page
@@ -22,7 +22,7 @@ from guanxi.platform import permissions
 from guanxi.platform.models import Action, User
 
 from . import timeline_display
-from .models import CommitmentStatus
+from .models import CommitmentStatus, EntryKind
 from .objects import COMMITMENT, ENTRY
 from .selectors import commitments as commitment_selectors
 from .selectors import timeline as timeline_selectors
@@ -123,10 +123,36 @@ def _querystring(form: FilterForm, cursor: str | None = None) -> str:
     return urlencode(params)
 
 
+def filter_bar(form: FilterForm, authors, contacts) -> dict:
+    """The filter bar's choices with what is selected, as plain tuples: the section renders
+    them in one loop each (form widgets render every option through a template, which on a
+    page that shows on every customer costs more than the timeline's queries)."""
+    data = form.data
+    get = (
+        data.getlist if hasattr(data, "getlist") else (lambda k: [data.get(k)] if k in data else [])
+    )
+    kinds = set(get("kind"))
+    author = (get("author") or [""])[0] or ""
+    contact = (get("contact") or [""])[0] or ""
+    return {
+        "kinds": [(v, label, v in kinds) for v, label in EntryKind.choices],
+        "authors": [(pk, label, str(pk) == author) for pk, label in authors],
+        "contacts": [(pk, label, str(pk) == contact) for pk, label in contacts],
+        "since": (get("since") or [""])[0] or "",
+        "until": (get("until") or [""])[0] or "",
+    }
+
+
+def _log_form_url(object_key: str, record, kind: str) -> str:
+    url = reverse("activities:timeline_log", args=[PATHS[object_key], record.pk])
+    return f"{url}?form={kind}"
+
+
 def section_context(
     request, object_key: str, record, *, log_forms=None, open_form: str = "", query=None
 ) -> dict:
-    """Everything the timeline section shows: quick log forms, filter bar, first page."""
+    """Everything the timeline section shows: the quick log buttons (their forms load when
+    opened), the filter bar and the first page."""
     contacts = contact_choices(request, object_key, record)
     authors = author_choices(request.workspace)
     filter_form = FilterForm(
@@ -139,9 +165,6 @@ def section_context(
         page_ = timeline_selectors.TimelinePage([], None)
     can_log = permissions.can(request.user, ENTRY, Action.CREATE)
     forms = log_forms or {}
-    if can_log:
-        for kind in QUICK_KINDS:
-            forms.setdefault(kind, LogForm(kind=kind, contact_choices=contacts))
     rows_url = _rows_url(object_key, record)
     return {
         "object_key": object_key,
@@ -149,6 +172,7 @@ def section_context(
         "kind_path": PATHS[object_key],
         "page": page_,
         "filter_form": filter_form,
+        "filters": filter_bar(filter_form, authors, contacts),
         "rows_url": rows_url,
         "next_url": (
             f"{rows_url}?{_querystring(filter_form, page_.next_cursor)}"
@@ -158,7 +182,8 @@ def section_context(
         "section_url": f"{rows_url}?part=section",
         "log_url": reverse("activities:timeline_log", args=[PATHS[object_key], record.pk]),
         "log_forms": [
-            (kind, QUICK_LABELS[kind], forms[kind]) for kind in QUICK_KINDS if kind in forms
+            (kind, QUICK_LABELS[kind], forms.get(kind), _log_form_url(object_key, record, kind))
+            for kind in QUICK_KINDS
         ],
         "open_form": open_form,
         "can_log": can_log,
@@ -180,9 +205,8 @@ def timeline_rows(request, kind: str, pk: int):
         context = section_context(request, object_key, record)
         return render(request, "activities/timeline_section.html", {"data": context})
     contacts = contact_choices(request, object_key, record)
-    form = FilterForm(
-        request.GET, author_choices=author_choices(request.workspace), contact_choices=contacts
-    )
+    authors = author_choices(request.workspace)
+    form = FilterForm(request.GET, author_choices=authors, contact_choices=contacts)
     cursor = request.GET.get("cursor") or None
     try:
         result = _timeline_page(request, object_key, record, _filters(form), cursor)
@@ -197,6 +221,7 @@ def timeline_rows(request, kind: str, pk: int):
         "record": record,
         "page": result,
         "filter_form": form,
+        "filters": filter_bar(form, authors, contacts),
         "rows_url": rows_url,
         "next_url": f"{rows_url}?{_querystring(form, result.next_cursor)}"
         if result.next_cursor
@@ -212,15 +237,40 @@ def _trigger(response: HttpResponse, events: dict) -> HttpResponse:
     return response
 
 
+def _log_form_context(request, object_key, record, form) -> dict:
+    return {
+        "form": form,
+        "kind": form.kind,
+        "label": QUICK_LABELS[form.kind],
+        "record": record,
+        "log_url": reverse("activities:timeline_log", args=[PATHS[object_key], record.pk]),
+        "detail_url": _detail_url(object_key, record),
+    }
+
+
 @page
-@require_POST
+@require_http_methods(["GET", "POST"])
 def timeline_log(request, kind: str, pk: int):
-    """A quick log form's POST: the entry (and its promise) through ``entry_log``."""
+    """A quick log form: GET shows it (loaded into the section when opened, or as a page
+    without JavaScript); POST writes the entry (and its promise) through ``entry_log``."""
     object_key, record = customer(request, kind, pk)
-    form_kind = request.POST.get("form", "")
+    form_kind = (
+        request.POST.get("form", "") if request.method == "POST" else request.GET.get("form", "")
+    )
     if form_kind not in QUICK_KINDS:
         raise Http404()
     contacts = contact_choices(request, object_key, record)
+    if request.method == "GET":
+        permissions.require(request.user, ENTRY, Action.CREATE)
+        context = _log_form_context(
+            request, object_key, record, LogForm(kind=form_kind, contact_choices=contacts)
+        )
+        template = (
+            "activities/timeline_log_form.html"
+            if request.htmx
+            else "activities/timeline_log_page.html"
+        )
+        return render(request, template, context)
     form = LogForm(request.POST, kind=form_kind, contact_choices=contacts)
     saved = None
     if form.is_valid():
@@ -258,31 +308,41 @@ def timeline_log(request, kind: str, pk: int):
 # --- commitments ---------------------------------------------------------------------------------
 
 
+def _promise_form(request, object_key, record, data=None) -> PromiseForm:
+    promisers = []
+    if commitment_services.may_promise_for_others(request.user):
+        promisers = author_choices(request.workspace)
+    return PromiseForm(
+        data,
+        contact_choices=contact_choices(request, object_key, record),
+        promiser_choices=promisers,
+    )
+
+
 def commitments_context(request, object_key: str, record, *, form=None) -> dict:
+    """The open promises of a customer by who made them; the form to record one loads when
+    opened (``form`` is given back with its errors)."""
     actor = request.user
     groups = commitment_selectors.open_by_promiser(
         **_ws(request),
         account=record if object_key == ACCOUNT else None,
         contact=record if object_key == CONTACT else None,
     )
-    can_create = permissions.can(actor, COMMITMENT, Action.CREATE)
-    if form is None and can_create:
-        promisers = []
-        if commitment_services.may_promise_for_others(actor):
-            promisers = [(pk, label) for pk, label in author_choices(request.workspace)]
-        form = PromiseForm(
-            contact_choices=contact_choices(request, object_key, record),
-            promiser_choices=promisers,
-        )
+    create_url = reverse("activities:commitment_create", args=[PATHS[object_key], record.pk])
+    close_any = reverse("activities:commitment_close", args=[0])
+    for group in groups:
+        for item in group.items:
+            item.close_url = close_any.replace("/0/close/", f"/{item.pk}/close/")
     return {
         "object_key": object_key,
         "record": record,
         "kind_path": PATHS[object_key],
         "groups": groups,
-        "form": form if can_create else None,
+        "can_create": permissions.can(actor, COMMITMENT, Action.CREATE),
+        "form": form,
         "can_close": permissions.can(actor, COMMITMENT, Action.UPDATE),
         "panel_url": reverse("activities:commitment_panel", args=[PATHS[object_key], record.pk]),
-        "create_url": reverse("activities:commitment_create", args=[PATHS[object_key], record.pk]),
+        "create_url": create_url,
         "statuses": [
             (CommitmentStatus.KEPT, _t("Kept")),
             (CommitmentStatus.BROKEN, _t("Broken")),
@@ -305,20 +365,26 @@ def commitment_panel(request, kind: str, pk: int):
 
 
 @page
-@require_POST
+@require_http_methods(["GET", "POST"])
 def commitment_create(request, kind: str, pk: int):
+    """Record a promise: GET shows the form (loaded when opened, or a page without
+    JavaScript); POST makes it through ``commitment_create``."""
     object_key, record = customer(request, kind, pk)
-    actor = request.user
-    promisers = (
-        author_choices(request.workspace)
-        if commitment_services.may_promise_for_others(actor)
-        else []
-    )
-    form = PromiseForm(
-        request.POST,
-        contact_choices=contact_choices(request, object_key, record),
-        promiser_choices=promisers,
-    )
+    if request.method == "GET":
+        permissions.require(request.user, COMMITMENT, Action.CREATE)
+        context = {
+            "form": _promise_form(request, object_key, record),
+            "create_url": request.path,
+            "record": record,
+            "detail_url": _detail_url(object_key, record),
+        }
+        template = (
+            "activities/commitment_form.html"
+            if request.htmx
+            else "activities/commitment_form_page.html"
+        )
+        return render(request, template, context)
+    form = _promise_form(request, object_key, record, request.POST)
     saved = None
     if form.is_valid():
         data = form.cleaned_data

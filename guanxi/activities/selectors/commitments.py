@@ -78,6 +78,11 @@ class PromiserGroup:
         return sum(1 for c in self.items if c.is_overdue)
 
 
+# What the 360° section shows of a promise (whole user and contact rows cost more to load).
+SECTION_COLUMNS = (
+    "workspace_id", "account_id", "contact_id", "promised_by_id", "text", "due_date", "status",
+    "promised_by__full_name", "promised_by__email", "contact__name", "contact__code",
+)  # fmt: skip
 # A page shows this many open promises; a customer with more has a backlog to clear first.
 OPEN_LIMIT = 200
 
@@ -95,7 +100,11 @@ def open_by_promiser(
             account=account,
             contact=contact,
             status=CommitmentStatus.OPEN,
-        ).order_by("due_date", "id")[:OPEN_LIMIT]
+        )
+        .select_related(None)
+        .select_related("promised_by", "contact")
+        .only(*SECTION_COLUMNS)
+        .order_by("due_date", "id")[:OPEN_LIMIT]
     )
     today = timezone.localdate()
     groups: dict[int, PromiserGroup] = {}

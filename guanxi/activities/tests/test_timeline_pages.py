@@ -454,3 +454,46 @@ def test_commitment_close_of_another_workspace_is_404(client, workspace, rep, ac
     assert response.status_code == 404
     promise.refresh_from_db()
     assert promise.status == "open"
+
+
+def test_the_quick_forms_load_when_opened(client, workspace, rep, account, contact):
+    client.force_login(rep)
+    html = client.get(f"/customers/accounts/{account.pk}/").content.decode()
+    # The page carries buttons only; each form loads when its <details> opens.
+    assert 'name="call-occurred_at"' not in html
+    form_url = f"/activities/timeline/accounts/{account.pk}/log/?form=call"
+    assert f'hx-get="{form_url}" hx-trigger="toggle from:closest details once"' in html
+    fragment = client.get(form_url, **HTMX)
+    body = fragment.content.decode()
+    assert fragment.status_code == 200 and "<html" not in body
+    assert 'name="call-occurred_at"' in body and 'name="call-direction"' in body
+    assert f'value="{contact.pk}"' in body and 'name="call-commitment_text"' in body
+    page = client.get(form_url)
+    assert page.status_code == 200 and "<html" in page.content.decode()
+    visit = client.get(f"/activities/timeline/contacts/{contact.pk}/log/?form=visit", **HTMX)
+    assert 'name="visit-subtype"' in visit.content.decode()
+    assert 'name="visit-contacts"' not in visit.content.decode()  # the contact's own page
+    assert (
+        client.get(f"/activities/timeline/accounts/{account.pk}/log/?form=task").status_code == 404
+    )
+    promise = client.get(f"/activities/commitments/accounts/{account.pk}/new/", **HTMX)
+    assert 'name="promise-text"' in promise.content.decode()
+    assert (
+        'name="promise-promised_by"' not in promise.content.decode()
+    )  # reps promise for themselves
+    viewer = UserFactory(workspace=workspace, role_code="read_only")
+    client.force_login(viewer)
+    assert client.get(form_url, **HTMX).status_code == 403
+    assert (
+        client.get(f"/activities/commitments/accounts/{account.pk}/new/", **HTMX).status_code == 403
+    )
+
+
+def test_a_manager_may_name_who_promised(client, workspace, rep, account, team):
+    manager = UserFactory(workspace=workspace, role_code="sales_manager", team=team)
+    client.force_login(manager)
+    url = f"/activities/commitments/accounts/{account.pk}/new/"
+    assert 'name="promise-promised_by"' in client.get(url, **HTMX).content.decode()
+    response = client.post(url, {"promise-text": "下周回电", "promise-promised_by": rep.pk}, **HTMX)
+    assert response.status_code == 200
+    assert Commitment.objects.in_workspace(workspace).get().promised_by == rep
