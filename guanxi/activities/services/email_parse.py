@@ -184,7 +184,12 @@ def _filename(part: email.message.Message) -> str:
             continue
         if isinstance(value, tuple):
             charset, _lang, text = value
-            name = decode_bytes(urllib.parse.unquote_to_bytes(text or ""), charset)
+            # The legacy parser has already %-decoded the value into Latin-1 characters.
+            try:
+                data = (text or "").encode("latin-1")
+            except UnicodeEncodeError:
+                data = urllib.parse.unquote_to_bytes(text or "")
+            name = decode_bytes(data, charset)
         else:
             name = decode_header_value(value)
         name = name.replace("\\", "/").rsplit("/", 1)[-1].strip().strip(".")

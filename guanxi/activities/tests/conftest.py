@@ -45,7 +45,9 @@ class SmtpSink:
         import email
         import email.policy
 
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
 

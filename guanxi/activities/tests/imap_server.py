@@ -119,7 +119,9 @@ service anvil {{
 
     def start(self) -> DovecotServer:
         self.write_config()
-        subprocess.run([DOVECOT, "-c", str(self.config)], check=True, capture_output=True)
+        # The daemon keeps inherited pipes open: send its output to the log, not a pipe.
+        with open(self.root / "start.log", "wb") as out:
+            subprocess.run([DOVECOT, "-c", str(self.config)], check=True, stdout=out, stderr=out)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
@@ -131,7 +133,11 @@ service anvil {{
         raise RuntimeError(f"dovecot did not start: {self.log()}")
 
     def stop(self) -> None:
-        subprocess.run([DOVECOT, "-c", str(self.config), "stop"], capture_output=True)
+        subprocess.run(
+            [DOVECOT, "-c", str(self.config), "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         pid_file = self.root / "run" / "master.pid"
         deadline = time.monotonic() + 10
         while pid_file.exists() and time.monotonic() < deadline:

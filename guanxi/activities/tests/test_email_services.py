@@ -271,7 +271,12 @@ def test_marketing_with_consent_is_sent_and_a_marketing_template_stays_marketing
         method="web_form",
     )
     email = send(
-        rep, contact, django_capture_on_commit_callbacks, template_id=template.pk, subject="", body=""
+        rep,
+        contact,
+        django_capture_on_commit_callbacks,
+        template_id=template.pk,
+        subject="",
+        body="",
     )
     assert email.purpose == "marketing" and email.body_text == "李雷"
     assert len(smtp_server.messages) == 1
