@@ -24,6 +24,8 @@ from ..models import Notification, Task, TaskKind, TaskStatus
 from ..objects import TASK
 
 MY_DAY_LIMIT = 100
+# Overdue items on "my day": the oldest few, and a link to the rest (the list, filtered).
+MY_DAY_OVERDUE = 20
 NOTIFICATION_LIMIT = 10
 
 
@@ -150,6 +152,7 @@ def is_overdue(task: Task, *, actor: User, now=None) -> bool:
 class MyDay:
     today: dt.date
     overdue: list[Task]
+    overdue_more: bool
     today_tasks: list[Task]
     tomorrow: list[Task]
     notifications: list[Notification]
@@ -170,9 +173,11 @@ def my_day(*, workspace: Workspace, actor: User, now=None) -> MyDay:
     )
     overdue = list(
         mine.filter(status=TaskStatus.OPEN, due_at__lt=start).order_by("due_at", "pk")[
-            :MY_DAY_LIMIT
+            : MY_DAY_OVERDUE + 1
         ]
     )
+    overdue_more = len(overdue) > MY_DAY_OVERDUE
+    overdue = overdue[:MY_DAY_OVERDUE]
     today_tasks = list(
         mine.filter(due_at__gte=start, due_at__lt=end)
         .exclude(status=TaskStatus.CANCELLED)
@@ -189,6 +194,7 @@ def my_day(*, workspace: Workspace, actor: User, now=None) -> MyDay:
     return MyDay(
         today=today,
         overdue=overdue,
+        overdue_more=overdue_more,
         today_tasks=today_tasks,
         tomorrow=tomorrow,
         notifications=list(unread[:NOTIFICATION_LIMIT]),

@@ -112,7 +112,7 @@ def test_calendar_views_render_with_fixed_queries(client, rep, view):
     add(20)
     with CaptureQueriesContext(connection) as large:
         assert client.get(url, params).status_code == 200
-    assert len(large) == len(small)
+    assert 0 < len(large) == len(small)
 
 
 def test_prev_next_and_bad_input(client, rep):
@@ -253,4 +253,4 @@ def test_feed_fetch_runs_a_fixed_number_of_queries(rep):
         _task(rep, title=f"u{i}", kind="visit", account=AccountFactory(workspace=rep.workspace))
     with CaptureQueriesContext(connection) as large:
         assert client.get(_path(url)).status_code == 200
-    assert len(large) == len(small)
+    assert 0 < len(large) == len(small)
