@@ -154,9 +154,7 @@ def email_detail(request, pk: int):
     email = email_selectors.email_get(**_ws(request), email_id=pk)
     attachments = list(email.attachments.order_by("id"))
     waiting = email.status == EmailStatus.TRIAGE
-    may_triage = waiting and (
-        email_selectors.can_triage_all(request.user) or email.assigned_to_id == request.user.pk
-    )
+    may_triage = waiting and email_in.may_triage(request.user, email)
     return render(
         request,
         "activities/email_detail.html",

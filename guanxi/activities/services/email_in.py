@@ -416,10 +416,17 @@ def triage_actions(actor: User) -> list[TriageAction]:
     return [a for a in _triage_actions.values() if a.allowed is None or a.allowed(actor)]
 
 
+def may_triage(actor: User, email: EmailMessage) -> bool:
+    """Whether the actor may file or dismiss this message: its triage owner (if they may
+    write e-mail at all), or anyone who may file any message."""
+    if email_selectors.can_triage_all(actor):
+        return True
+    return email.assigned_to_id == actor.pk and permissions.can(actor, EMAIL, Action.CREATE)
+
+
 def _may_triage(actor: User, email: EmailMessage) -> None:
-    if email_selectors.can_triage_all(actor) or email.assigned_to_id == actor.pk:
-        return
-    permissions.require(actor, EMAIL, Action.UPDATE)
+    if not may_triage(actor, email):
+        permissions.require(actor, EMAIL, Action.UPDATE)
 
 
 def _waiting(workspace, actor: User, email_id) -> EmailMessage:
