@@ -5,6 +5,7 @@ through the services; the views only read forms and show results."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -51,9 +52,9 @@ def _account_contacts(request, account) -> list[Contact]:
     at_account = AccountContact.objects.in_workspace(request.workspace).filter(account=account)
     visible = customer_selectors.contact_list(**_ws(request))
     return list(
-        (visible.filter(account=account) | visible.filter(pk__in=at_account.values("contact_id")))
-        .distinct()
-        .order_by("name", "id")[:200]
+        visible.filter(Q(account=account) | Q(pk__in=at_account.values("contact_id"))).order_by(
+            "name", "id"
+        )[:200]
     )
 
 
@@ -71,7 +72,7 @@ def compose(request):
         contact, account = parent.contact, parent.account
     if params.get("account"):
         account = customer_selectors.account_get(**_ws(request), account_id=params["account"])
-    if params.get("contact") and request.method == "GET":
+    if params.get("contact"):
         contact = customer_selectors.contact_get(**_ws(request), contact_id=params["contact"])
         account = account or contact.account
     if account is None and contact is None and parent is None:
