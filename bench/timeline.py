@@ -281,6 +281,8 @@ def measure(data: dict, requests: int, log) -> list[dict]:
                 reset_queries()  # the seed's queries would shift the capture's window
                 with CaptureQueriesContext(connection) as captured:
                     client.get(url, **headers)
+                # Read now: each request's start clears the log the capture slices.
+                queries = len(captured)
                 timings = []
                 for _ in range(requests):
                     t0 = time.perf_counter()
@@ -291,7 +293,7 @@ def measure(data: dict, requests: int, log) -> list[dict]:
                     "what": label,
                     "p50": statistics.median(timings),
                     "p95": _percentile(timings, 0.95),
-                    "queries": len(captured),
+                    "queries": queries,
                 }
                 log(
                     f"  {who}, {label}: p50 {row['p50']:.1f} ms, p95 {row['p95']:.1f} ms, {row['queries']} q"

@@ -152,7 +152,36 @@ def headline(entry: TimelineEntry) -> str:
     return " · ".join(parts)
 
 
+ICONS = {
+    EntryKind.CALL: "☎",
+    EntryKind.EMAIL: "✉",
+    EntryKind.SMS: "✆",
+    EntryKind.MEETING: "◎",
+    EntryKind.VISIT: "⌂",
+    EntryKind.NOTE: "✎",
+    EntryKind.COMMITMENT: "✓",
+    EntryKind.TASK: "☑",
+    EntryKind.SYSTEM: "⚙",
+}
+
+
 def decorate(entries) -> None:
-    """Set ``entry.headline`` on each entry, for templates."""
+    """Set what a timeline row shows on each entry: ``headline``, ``icon``, ``when`` (local,
+    short) and ``when_iso``, ``who``, and ``contact_anchors`` ((name, url) pairs). Done here
+    once rather than by tags in the row template: with 30 rows on every 360° page, template
+    lookups were most of the section's time."""
+    from django.urls import reverse
+    from django.utils import formats, timezone
+
+    contact_url = reverse("customers:contact_detail", args=[0]).replace("/0/", "/{}/")
     for entry in entries:
         entry.headline = headline(entry)
+        entry.icon = ICONS.get(entry.kind, "✎")
+        local = timezone.localtime(entry.occurred_at)
+        entry.when = formats.date_format(local, "SHORT_DATETIME_FORMAT")
+        entry.when_iso = local.isoformat()
+        author = entry.author
+        entry.who = (author.full_name or author.email) if author else _("System")
+        entry.contact_anchors = [
+            (c.name, contact_url.format(c.pk)) for c in getattr(entry, "contact_list", [])
+        ]
