@@ -44,6 +44,7 @@ CONTACTS = 30
 BATCH = 5_000
 KINDS = ["call", "call", "call", "email", "sms", "meeting", "visit", "visit", "note", "note"]
 MEANS = ["company_visit", "reference_visit", "onsite_meeting", "technical_exchange"]
+MINE = ("activities.timeline", "activities.commitments")
 TOPICS = [
     "报价跟进",
     "技术交流",
@@ -276,6 +277,8 @@ def measure(data: dict, requests: int, log) -> list[dict]:
                 ("GET /api/v1/timeline (50)", f"/api/v1/timeline?account_id={account.pk}", {}),
             ]
             for label, url, headers in cases:
+                if label == "account 360° page":
+                    rows.append(_without_sections(client, url, who, requests, log))
                 response = client.get(url, **headers)
                 assert response.status_code == 200, (url, response.status_code)
                 reset_queries()  # the seed's queries would shift the capture's window
@@ -300,6 +303,42 @@ def measure(data: dict, requests: int, log) -> list[dict]:
                 )
                 rows.append(row)
     return rows
+
+
+def _without_sections(client, url: str, who: str, requests: int, log) -> dict:
+    """The same page with the timeline and open-commitments sections unregistered: what
+    the rest of the page costs, so the sections' share can be read off."""
+    from guanxi.customers import sections
+
+    saved = dict(sections._sections)
+    for key in MINE:
+        sections._sections.pop(key, None)
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    try:
+        client.get(url)
+        reset_queries()
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        queries = len(captured)
+        timings = []
+        for _ in range(requests):
+            t0 = time.perf_counter()
+            client.get(url)
+            timings.append((time.perf_counter() - t0) * 1000)
+    finally:
+        sections._sections.clear()
+        sections._sections.update(saved)
+    row = {
+        "who": who,
+        "what": "account 360° page without these two sections (for comparison)",
+        "p50": statistics.median(timings),
+        "p95": _percentile(timings, 0.95),
+        "queries": queries,
+    }
+    log(f"  {who}, {row['what']}: p50 {row['p50']:.1f} ms")
+    return row
 
 
 def _follow(client, url: str, pages: int) -> str:
@@ -350,7 +389,8 @@ def main() -> None:
     print("| As | What | p50 ms | p95 ms | SQL queries |")
     print("|---|---|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['who']} | {r['what']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['queries']} |")
+        queries = "—" if r["queries"] is None else r["queries"]
+        print(f"| {r['who']} | {r['what']} | {r['p50']:.1f} | {r['p95']:.1f} | {queries} |")
 
 
 if __name__ == "__main__":

@@ -127,6 +127,13 @@ class TimelineEntry(WorkspaceModel):
                 fields=["workspace", "related_object_key", "related_object_id", "-occurred_at"],
                 name="entry_ws_related_time",
             ),
+            # The private entries of a customer, for the "may this reader see it" test of a
+            # timeline page (PostgreSQL hashes that subquery: it reads these rows only).
+            models.Index(
+                fields=["workspace", "account"],
+                condition=Q(is_private=True),
+                name="entry_ws_account_private",
+            ),
         ]
 
     def __str__(self) -> str:
