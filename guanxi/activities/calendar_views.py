@@ -12,7 +12,7 @@ from guanxi.common.views import page
 from guanxi.platform import permissions
 from guanxi.platform.models import Action
 
-from . import task_time
+from . import localtime
 from .objects import TASK
 from .selectors import calendar as selectors
 from .services import calendar as services
@@ -29,15 +29,15 @@ def calendar_page(request):
     view = request.GET.get("view") or "month"
     if view not in selectors.VIEWS:
         view = "month"
-    today = task_time.local_today(request.user)
+    today = localtime.local_today(request.user)
     try:
         day = parse_date(request.GET.get("date") or "") or today
     except ValueError:
         day = today
     user = selectors.calendar_user(**_ws(request), user_id=request.GET.get("user") or None)
     first, stop = selectors.window(view, day)
-    start = task_time.day_bounds(user, first)[0]
-    end = task_time.day_bounds(user, stop)[0]
+    start = localtime.day_bounds(user, first)[0]
+    end = localtime.day_bounds(user, stop)[0]
     events = selectors.events(**_ws(request), user=user, start=start, end=end)
     for event in events:
         event.extra["checkin_url"] = checkin_url(event.task)

@@ -23,7 +23,7 @@ from guanxi.customers import selectors as customer_selectors
 from guanxi.platform import permissions
 from guanxi.platform.models import Action, Visibility
 
-from . import task_time
+from . import localtime
 from .models import TaskKind, TaskStatus
 from .objects import TASK
 from .selectors import tasks as selectors
@@ -143,7 +143,7 @@ def _bulk(request):
 
 
 def _initial_from(task, user) -> dict:
-    zone = task_time.user_zone(user)
+    zone = localtime.user_zone(user)
     local_due = task.due_at.astimezone(zone)
     initial = {
         "title": task.title,
@@ -187,7 +187,7 @@ def _customer_of(request, account_id, contact_id):
 @page
 def task_create(request):
     permissions.require(request.user, TASK, Action.CREATE)
-    today = task_time.local_today(request.user)
+    today = localtime.local_today(request.user)
     initial = {
         "due_date": today,
         "account": request.GET.get("account") or None,
@@ -390,7 +390,7 @@ def customer_tasks_panel(request, kind: str, pk: int):
         initial = {"contact": record.pk, "account": record.account_id}
     for task in tasks:
         task.checkin_url = checkin_url(task)
-    today = task_time.local_today(request.user)
+    today = localtime.local_today(request.user)
     return render(
         request,
         "activities/task_section.html",

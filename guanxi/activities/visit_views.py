@@ -21,6 +21,7 @@ from guanxi.customers import selectors as customer_selectors
 from guanxi.platform import permissions
 from guanxi.platform.models import User
 
+from . import localtime
 from .objects import TASK, VISIT_PLAN
 from .selectors import visits as selectors
 from .services import checkins, routes, visits
@@ -279,7 +280,7 @@ def _route_users(actor: User) -> list[User]:
 def route_day(request):
     """A rep's visits of a day in the shortest order, with distances, ETAs and a
     ``geo:`` link per stop; "use my position" sets the start from the browser."""
-    tz = routes.user_zone(request.user)
+    tz = localtime.user_zone(request.user)
     raw_day = request.GET.get("date") or ""
     try:
         day = dt.date.fromisoformat(raw_day) if raw_day else timezone.now().astimezone(tz).date()

@@ -50,13 +50,14 @@ def _customers(actions: list[str], visibility: str) -> dict:
 
 
 # Activities: everyone who sees a customer sees its whole timeline (entries, commitments,
-# e-mail); tasks and check-ins are each person's own, their managers see their team's.
+# e-mail); tasks and check-ins are each person's own, their managers see their team's. The
+# visibility of entries only decides who sees *private* ones: their author, and managers.
 LOG = ["create", "read"]
 
 
 def _activities(*, work: str, plans: list[str]) -> dict:
     return {
-        "activities.entry": (LOG, "all"),
+        "activities.entry": (LOG, "own"),
         "activities.commitment": (["create", "read", "update"], "all"),
         "activities.email": (LOG, "all"),
         "activities.task": (WORK, work),
@@ -144,6 +145,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             **_directory,
             **_customers(READ, "all"),
             **{key: (READ, "all") for key in _ACTIVITIES_MANAGER},
+            "activities.entry": (READ, "own"),
         },
     ),
 )

@@ -19,7 +19,7 @@ OBJECTS = (
 
 def _worker(plans):
     return {
-        "activities.entry": (LOG, "all"),
+        "activities.entry": (LOG, "own"),
         "activities.commitment": (SHARED, "all"),
         "activities.email": (LOG, "all"),
         "activities.task": (WORK, "own"),
@@ -34,7 +34,10 @@ GRANTS = {
     "marketing": _worker(["read"]),
     "service_agent": _worker(["read"]),
     "technician": _worker(["read"]),
-    "read_only": {key: (["read"], "all") for key in OBJECTS},
+    "read_only": {
+        **{key: (["read"], "all") for key in OBJECTS},
+        "activities.entry": (["read"], "own"),
+    },
 }
 
 
@@ -56,6 +59,6 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("activities", "0001_timeline_tasks_visits_email"), ("platform", "0003_audit_redaction")]
+    dependencies = [("activities", "0001_initial"), ("platform", "0003_audit_redaction")]
 
     operations = [migrations.RunPython(grant, revoke)]

@@ -17,7 +17,7 @@ from guanxi.common.errors import ApplicationError, NotFound, PermissionDenied
 from guanxi.platform import permissions
 from guanxi.platform.models import Action, User, Visibility, Workspace
 
-from .. import task_time
+from .. import localtime
 from ..models import Task, TaskKind, TaskStatus
 from ..objects import TASK
 from . import tasks as task_selectors
@@ -168,7 +168,7 @@ def window(view: str, day: dt.date, *, week_start: int = 0) -> tuple[dt.date, dt
         return first, first + dt.timedelta(days=7)
     month_first = day.replace(day=1)
     first = month_first - dt.timedelta(days=(month_first.weekday() - week_start) % 7)
-    next_month = task_time.add_months(month_first, 1)
+    next_month = localtime.add_months(month_first, 1)
     last = next_month + dt.timedelta(days=(7 - (next_month.weekday() - week_start) % 7) % 7)
     return first, last
 
@@ -178,7 +178,7 @@ def step(view: str, day: dt.date, direction: int) -> dt.date:
         return day + dt.timedelta(days=direction)
     if view == "week":
         return day + dt.timedelta(days=7 * direction)
-    return task_time.add_months(day.replace(day=1), direction)
+    return localtime.add_months(day.replace(day=1), direction)
 
 
 @dataclass
@@ -193,7 +193,7 @@ def days(
     event_list: list[Event], *, user: User, first: dt.date, stop: dt.date, month: int, today
 ) -> list[Day]:
     """Each day of [first, stop) with the events on it (a multi-day event on each day)."""
-    zone = task_time.user_zone(user)
+    zone = localtime.user_zone(user)
     by_day: dict[dt.date, list[Event]] = {}
     for event in event_list:
         event.local_start = event.start.astimezone(zone)

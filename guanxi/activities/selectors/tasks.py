@@ -19,7 +19,7 @@ from guanxi.common.errors import ApplicationError, NotFound
 from guanxi.platform import permissions
 from guanxi.platform.models import User, Workspace
 
-from .. import task_time
+from .. import localtime
 from ..models import Notification, Task, TaskKind, TaskStatus
 from ..objects import TASK
 
@@ -115,12 +115,12 @@ def filter_tasks(qs: QuerySet[Task], filters: TaskFilters, *, actor: User, now=N
     if filters.contact_id:
         qs = qs.filter(contact_id=filters.contact_id)
     if filters.due_from:
-        qs = qs.filter(due_at__gte=task_time.day_bounds(actor, filters.due_from)[0])
+        qs = qs.filter(due_at__gte=localtime.day_bounds(actor, filters.due_from)[0])
     if filters.due_to:
-        qs = qs.filter(due_at__lt=task_time.day_bounds(actor, filters.due_to)[1])
+        qs = qs.filter(due_at__lt=localtime.day_bounds(actor, filters.due_to)[1])
     if filters.period:
-        today = task_time.local_today(actor, now)
-        start, end = task_time.day_bounds(actor, today)
+        today = localtime.local_today(actor, now)
+        start, end = localtime.day_bounds(actor, today)
         if filters.period == "overdue":
             qs = qs.filter(status=TaskStatus.OPEN).filter(
                 Q(due_at__lt=start) | Q(due_at__lt=now, all_day=False)
@@ -141,7 +141,7 @@ def is_overdue(task: Task, *, actor: User, now=None) -> bool:
     if task.status != TaskStatus.OPEN:
         return False
     if task.all_day:
-        return task.due_at < task_time.day_bounds(actor, task_time.local_today(actor, now))[0]
+        return task.due_at < localtime.day_bounds(actor, localtime.local_today(actor, now))[0]
     return task.due_at < now
 
 
@@ -164,8 +164,8 @@ def my_day(*, workspace: Workspace, actor: User, now=None) -> MyDay:
     time order (done ones included, cancelled not), tomorrow's preview, and unread
     notifications — five queries whatever the numbers."""
     now = now or timezone.now()
-    today = task_time.local_today(actor, now)
-    start, end = task_time.day_bounds(actor, today)
+    today = localtime.local_today(actor, now)
+    start, end = localtime.day_bounds(actor, today)
     mine = (
         Task.objects.in_workspace(workspace)
         .filter(assignee=actor)

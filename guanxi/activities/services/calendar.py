@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _t
 from guanxi.platform import audit, mail, permissions
 from guanxi.platform.models import Action, AuditAction, User, Workspace
 
-from .. import task_time
+from .. import localtime
 from ..models import CalendarFeed, TaskStatus
 from ..objects import TASK
 from ..selectors import calendar as calendar_selectors
@@ -128,7 +128,7 @@ def calendar_feed_lookup(*, prefix: str, secret: str) -> CalendarFeed | None:
 def render_ics(*, user: User, now=None) -> bytes:
     """The user's calendar, -30..+180 days, as an iCalendar document."""
     now = now or timezone.now()
-    zone = task_time.user_zone(user)
+    zone = localtime.user_zone(user)
     event_list = calendar_selectors.events(
         workspace=user.workspace,
         actor=user,

@@ -24,7 +24,7 @@ from guanxi.common.errors import NotFound
 from guanxi.platform import mail
 from guanxi.platform.models import User, Workspace
 
-from .. import task_time
+from .. import localtime
 from ..models import Notification, ReminderState, Task, TaskStatus
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def _claim(workspace_id: int, task_id: int, now: dt.datetime) -> tuple[Task, Not
         task.reminder_state = ReminderState.SENDING
         task.reminded_at = now
         task.save(update_fields=["reminder_state", "reminded_at", "updated_at"])
-        zone = task_time.user_zone(task.assignee)
+        zone = localtime.user_zone(task.assignee)
         with translation.override(_language(task.assignee)):
             due = _due_text(task, zone)
             note = notify(
@@ -141,7 +141,7 @@ def _due_text(task: Task, zone) -> str:
 
 def _message(task: Task, note: Notification) -> dict:
     user = task.assignee
-    zone = task_time.user_zone(user)
+    zone = localtime.user_zone(user)
     with translation.override(_language(user)):
         context = {
             "task": task,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -31,6 +30,7 @@ from guanxi.common.errors import ApplicationError, NotFound
 from guanxi.platform import permissions
 from guanxi.platform.models import Action, User, Workspace
 
+from ..localtime import check_day, user_zone
 from ..objects import TASK
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -341,16 +341,6 @@ def _seconds(value: dt.time | None) -> int | None:
     return None if value is None else value.hour * 3600 + value.minute * 60 + value.second
 
 
-def user_zone(user: User) -> dt.tzinfo:
-    for name in (user.time_zone, getattr(user.workspace, "time_zone", "")):
-        if name:
-            try:
-                return zoneinfo.ZoneInfo(name)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                continue
-    return timezone.get_current_timezone()
-
-
 def route_user(*, workspace: Workspace, actor: User, user_id) -> User:
     """Whose route: the actor's own, or a rep whose tasks the actor may see."""
     permissions.require(actor, TASK, Action.READ)
@@ -390,6 +380,7 @@ def day_route(
     Today's route leaves now (or at 09:00 if earlier); another day's at 09:00."""
     from ..selectors.visits import day_visits
 
+    check_day(day)
     start = check_coordinates(start_latitude, start_longitude, prefix="start_")
     user = route_user(workspace=workspace, actor=actor, user_id=user_id)
     zone = user_zone(user)

@@ -6,7 +6,7 @@ wrong), and writes its audit row in the same transaction. Tasks are fetched thro
 selectors, so another workspace's task, or one the actor may not see, is "not found".
 
 Due times are stored in UTC; a naive datetime is the actor's local time
-(``task_time.as_aware``): what they typed.
+(``localtime.as_aware``): what they typed.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from guanxi.customers import selectors as customer_selectors
 from guanxi.platform import audit, permissions, registry
 from guanxi.platform.models import Action, User, Visibility, Workspace
 
-from .. import task_time
+from .. import localtime
 from ..models import (
     EntryKind,
     Priority,
@@ -178,7 +178,7 @@ def _utc(errors: _Errors, value, actor: User, *, field: str) -> dt.datetime | No
         errors.add(field, _("Enter a date and time."))
         return None
     try:
-        return task_time.as_aware(value, actor).astimezone(dt.UTC)
+        return localtime.as_aware(value, actor).astimezone(dt.UTC)
     except (OverflowError, ValueError):
         errors.add(field, _("Enter a date and time between the years 1 and 9999."))
         return None
@@ -286,7 +286,7 @@ def _clean(
         due = _utc(errors, due_raw, actor, field="due_at")
     ends = _utc(errors, pick("ends_at"), actor, field="ends_at")
     if due is not None and out["all_day"]:
-        zone = task_time.user_zone(actor)
+        zone = localtime.user_zone(actor)
         due = dt.datetime.combine(due.astimezone(zone).date(), dt.time.min, tzinfo=zone)
         due = due.astimezone(dt.UTC)
         if ends is not None:
@@ -295,7 +295,7 @@ def _clean(
     due_changed = current is None or (due is not None and due != current.due_at)
     if due is not None and due_changed:
         if out["all_day"]:
-            in_past = due.astimezone(task_time.user_zone(actor)).date() < task_time.local_today(
+            in_past = due.astimezone(localtime.user_zone(actor)).date() < localtime.local_today(
                 actor, now
             )
         else:
@@ -348,7 +348,7 @@ def _clean(
     elif (
         until is not None
         and due is not None
-        and until < due.astimezone(task_time.user_zone(actor)).date()
+        and until < due.astimezone(localtime.user_zone(actor)).date()
     ):
         errors.add("recurrence_until", _("“Repeat until” is before the due date."))
     out["recurrence_until"] = until
@@ -545,14 +545,14 @@ def _create_next(actor: User, task: Task, now: dt.datetime) -> Task | None:
     gives today's (or the next) occurrence, not a backlog."""
     if Task.objects.in_workspace(task.workspace_id).filter(previous=task).exists():
         return None
-    zone = task_time.user_zone(task.assignee)
+    zone = localtime.user_zone(task.assignee)
     local_due = task.due_at.astimezone(zone)
-    today = task_time.local_today(task.assignee, now)
+    today = localtime.local_today(task.assignee, now)
     occurrence = 1
-    next_local = task_time.next_occurrence(local_due, task.recurrence, task.recurrence_interval)
+    next_local = localtime.next_occurrence(local_due, task.recurrence, task.recurrence_interval)
     while next_local.date() < today:
         occurrence += 1
-        next_local = task_time.next_occurrence(
+        next_local = localtime.next_occurrence(
             local_due, task.recurrence, task.recurrence_interval, occurrence
         )
     if task.recurrence_until and next_local.date() > task.recurrence_until:

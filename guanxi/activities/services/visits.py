@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +35,7 @@ from guanxi.customers.models import Account, AccountType
 from guanxi.platform import audit, jobs, permissions
 from guanxi.platform.models import Action, AuditAction, Team, User, Workspace
 
+from ..localtime import zone_named
 from ..models import Task, TaskKind, TaskStatus, VisitMeans, VisitPlan, VisitSettings
 from ..objects import TASK, VISIT_PLAN
 
@@ -435,16 +435,6 @@ def period_slots(period: Period, visits_per_year: int) -> list[tuple[str, dt.dat
     ]
 
 
-def _zone(name: str, fallback: str) -> dt.tzinfo:
-    for candidate in (name, fallback):
-        if candidate:
-            try:
-                return zoneinfo.ZoneInfo(candidate)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                continue
-    return dt.UTC
-
-
 # --- generation ---------------------------------------------------------------------------------
 
 
@@ -544,7 +534,7 @@ def _generate_batch(*, actor, workspace, period: Period, settings, rows: list[di
     tasks = []
     for row in wanted:
         plan = stored[row["pk"]]
-        zone = _zone(row["owner__time_zone"], workspace.time_zone)
+        zone = zone_named(row["owner__time_zone"], workspace.time_zone)
         for slot, day in period_slots(period, frequency(row)):
             if (plan["id"], slot) in taken:
                 continue

@@ -5,6 +5,7 @@ a crash mid-fetch, concurrent fetches, triage filing and dismissal."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import threading
 
@@ -325,10 +326,8 @@ def test_the_same_message_fetched_twice_concurrently_makes_one_row(dovecot, imap
     results, errors = [], []
 
     def synchronised(*args, **kwargs):
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=5)
-        except threading.BrokenBarrierError:
-            pass
         return real_store(*args, **kwargs)
 
     email_in._store = synchronised

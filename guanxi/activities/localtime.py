@@ -1,4 +1,5 @@
-"""Time for tasks: each user's time zone, their "today", and the recurrence arithmetic.
+"""Local time: each user's time zone, their "today" and day bounds, the days one may ask
+for, and the recurrence arithmetic.
 
 A task's due time is stored in UTC; what a user types and sees is in their own time zone
 (``User.time_zone``, else ``settings.TIME_ZONE``). Recurrence steps in that local time, so
@@ -13,23 +14,50 @@ import zoneinfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.common.errors import ApplicationError
+
+# The days anyone plans or looks at; beyond them day arithmetic overflows Python's dates.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
+
+def zone_named(*names: str) -> zoneinfo.ZoneInfo:
+    """The first valid zone among ``names``, else the site's, else UTC."""
+    for name in (*names, settings.TIME_ZONE):
+        if name:
+            try:
+                return zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                continue
+    return zoneinfo.ZoneInfo("UTC")
 
 
 def user_zone(user) -> zoneinfo.ZoneInfo:
-    for name in (getattr(user, "time_zone", "") or "", settings.TIME_ZONE):
-        try:
-            return zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            continue
-    return zoneinfo.ZoneInfo("UTC")
+    """The user's own zone, else their workspace's."""
+    workspace = getattr(user, "workspace", None)
+    return zone_named(getattr(user, "time_zone", ""), getattr(workspace, "time_zone", ""))
 
 
 def local_today(user, now: dt.datetime | None = None) -> dt.date:
     return (now or timezone.now()).astimezone(user_zone(user)).date()
 
 
+def check_day(day: dt.date, *, field: str = "date") -> dt.date:
+    """Refuse a day outside ``FIRST_DAY``..``LAST_DAY`` with a message on ``field``."""
+    if FIRST_DAY <= day <= LAST_DAY:
+        return day
+    message = _("Pick a date between %(first)s and %(last)s.") % {
+        "first": FIRST_DAY.isoformat(),
+        "last": LAST_DAY.isoformat(),
+    }
+    raise ApplicationError(message, code="date_out_of_range", fields={field: [message]})
+
+
 def day_bounds(user, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The UTC instants where ``day`` begins and the next day begins for ``user``."""
+    check_day(day)
     zone = user_zone(user)
     start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
