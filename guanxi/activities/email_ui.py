@@ -3,6 +3,7 @@
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.customers import sections
 from guanxi.platform import permissions
@@ -10,7 +11,7 @@ from guanxi.platform.navigation import NavItem, register
 
 from .objects import EMAIL
 
-MAIL = _("E-mail")
+MAIL = pgettext_lazy("messages", "E-mail")
 
 
 def _panel_url(object_key: str, record) -> str:
@@ -21,7 +22,7 @@ def _panel_url(object_key: str, record) -> str:
 sections.register(
     sections.Section(
         key="activities.email",
-        title=_("E-mail"),
+        title=pgettext_lazy("messages", "E-mail"),
         object_keys=(sections.ACCOUNT, sections.CONTACT),
         order=40,
         lazy_url=_panel_url,

@@ -77,7 +77,11 @@ class TaskForm(_ServiceErrors, forms.Form):
     )
     recurrence = forms.ChoiceField(label=_("Repeats"), choices=Recurrence.choices, required=False)
     recurrence_interval = forms.IntegerField(
-        label=_("Every"), min_value=1, max_value=99, initial=1, required=False
+        label=_("Repeat every (days, weeks, months…)"),
+        min_value=1,
+        max_value=99,
+        initial=1,
+        required=False,
     )
     recurrence_until = forms.DateField(
         label=_("Repeat until"), required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.common.errors import ApplicationError
 
@@ -120,9 +121,13 @@ class PromiseForm(forms.Form):
         label=_("What we promised"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
     due_date = forms.DateField(
-        label=_("By"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("promise due", "By"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    contact = forms.TypedChoiceField(label=_("To"), required=False, coerce=int, empty_value=None)
+    contact = forms.TypedChoiceField(
+        label=pgettext_lazy("promised to", "To"), required=False, coerce=int, empty_value=None
+    )
     promised_by = forms.TypedChoiceField(
         label=_("Promised by"), required=False, coerce=int, empty_value=None
     )
@@ -136,7 +141,10 @@ class PromiseForm(forms.Form):
         else:
             del self.fields["contact"]
         if promiser_choices:
-            self.fields["promised_by"].choices = [("", _("Me")), *promiser_choices]
+            self.fields["promised_by"].choices = [
+                ("", pgettext_lazy("the person choosing", "Me")),
+                *promiser_choices,
+            ]
         else:
             del self.fields["promised_by"]
 

@@ -16,7 +16,7 @@ class TaskKind(models.TextChoices):
     CALL = "call", _("Call")
     MEETING = "meeting", _("Meeting")
     VISIT = "visit", _("Visit")
-    EMAIL = "email", _("E-mail")
+    EMAIL = "email", pgettext_lazy("messages", "E-mail")
 
 
 class TaskStatus(models.TextChoices):

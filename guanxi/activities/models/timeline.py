@@ -13,7 +13,7 @@ from guanxi.common.models import WorkspaceModel
 
 class EntryKind(models.TextChoices):
     CALL = "call", _("Call")
-    EMAIL = "email", _("E-mail")
+    EMAIL = "email", pgettext_lazy("messages", "E-mail")
     SMS = "sms", _("SMS")
     MEETING = "meeting", _("Meeting")
     VISIT = "visit", _("Visit")
@@ -56,7 +56,7 @@ class CallOutcome(models.TextChoices):
 
 class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
-    EMAIL = "email", _("E-mail")
+    EMAIL = "email", pgettext_lazy("messages", "E-mail")
     SMS = "sms", _("SMS")
     WECHAT = "wechat", _("WeChat")
     IN_PERSON = "in_person", _("In person")
@@ -161,7 +161,7 @@ class EntryContact(WorkspaceModel):
 
 
 class CommitmentStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("not done yet", "Open")
     KEPT = "kept", _("Kept")
     BROKEN = "broken", _("Broken")
     CANCELLED = "cancelled", _("Cancelled")

@@ -140,7 +140,7 @@ def mailbox_fetch(*, mailbox_id: int, limit: int = FETCH_BATCH) -> FetchResult:
                 status, data = client.uid("FETCH", str(uid), "(BODY.PEEK[] INTERNALDATE)")
                 if status != "OK":
                     raise ImapFailed(
-                        _("The server refused to send message %(uid)s.") % {"uid": uid}
+                        _("The mail server did not return message %(uid)s.") % {"uid": uid}
                     )
                 raw, received_at = _fetched(data)
                 outcome = store_message(

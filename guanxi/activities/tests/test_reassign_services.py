@@ -253,6 +253,8 @@ def test_pool_returns_customers_and_gives_the_work_to_the_manager(workspace, lea
 
 
 def test_pool_can_hand_the_work_to_a_chosen_person(workspace, admin_user, leaver, rep_a2):
+    rep_a2.language = "en"
+    rep_a2.save()
     book_of(workspace, leaver, accounts=1, individuals=0)
     run(start(admin_user, leaver, mode="pool", tasks_to_user_id=rep_a2.pk))
     assert open_tasks(workspace, rep_a2).count() == 2
