@@ -334,31 +334,49 @@ def build_message(email: EmailMessage) -> EmailMultiAlternatives:
 
 
 def deliver(email_id: int, *, retries_left: int = 0) -> str:
-    """Send one queued message (the worker's task). Returns the state it ended in; raises
-    on a connection error while retries are left, with the row queued again so the retry
-    (or the sweeper) can claim it."""
+    """Send one queued message (the worker's task). Returns the state it ended in.
+
+    Only what certainly sent nothing is retried — the connection could not be opened, or the
+    server answered 4xx — by raising with the row queued again, so the retry (or the
+    sweeper) claims it. A connection that breaks while the message is on its way may have
+    delivered it: that row fails with a message saying so and is never sent again."""
     email = _claim(email_id)
     if email is None:
         return "skipped"
+    connection = get_connection(fail_silently=False)
     try:
-        get_connection(fail_silently=False).send_messages([build_message(email)])
+        connection.open()
+    except RETRYABLE as exc:
+        return _retry_or_fail(email_id, exc, retries_left)
+    try:
+        connection.send_messages([build_message(email)])
     except smtplib.SMTPRecipientsRefused as exc:
         _mark(email_id, EmailStatus.FAILED, error=_error_text(exc))
         return EmailStatus.FAILED
     except smtplib.SMTPResponseException as exc:
-        if 400 <= exc.smtp_code < 500 and retries_left > 0:
-            _mark(email_id, EmailStatus.QUEUED, error=_error_text(exc))
-            raise
+        if 400 <= exc.smtp_code < 500:
+            return _retry_or_fail(email_id, exc, retries_left)
         _mark(email_id, EmailStatus.FAILED, error=_error_text(exc))
         return EmailStatus.FAILED
     except RETRYABLE as exc:
-        if retries_left > 0:
-            _mark(email_id, EmailStatus.QUEUED, error=_error_text(exc))
-            raise
-        _mark(email_id, EmailStatus.FAILED, error=_error_text(exc))
+        message = _(
+            "The connection to the mail server broke while sending; this message may have "
+            "been delivered. It is not sent again automatically."
+        )
+        _mark(email_id, EmailStatus.FAILED, error=f"{message} ({_error_text(exc)})"[:500])
         return EmailStatus.FAILED
+    finally:
+        connection.close()
     _mark(email_id, EmailStatus.SENT, sent_at=timezone.now(), error="")
     return EmailStatus.SENT
+
+
+def _retry_or_fail(email_id: int, exc: Exception, retries_left: int) -> str:
+    if retries_left > 0:
+        _mark(email_id, EmailStatus.QUEUED, error=_error_text(exc))
+        raise exc
+    _mark(email_id, EmailStatus.FAILED, error=_error_text(exc))
+    return EmailStatus.FAILED
 
 
 def _error_text(exc: BaseException) -> str:

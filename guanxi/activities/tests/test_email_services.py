@@ -394,3 +394,35 @@ def test_sweeper_fails_rows_stuck_in_sending_and_never_resends(
     assert [m["Subject"] for m in smtp_server.messages] == ["lost"]
     # A second sweep finds nothing to do.
     assert email_out.sweep() == {"failed": [], "requeued": []}
+
+
+def test_a_connection_broken_while_sending_is_never_sent_again(
+    workspace, rep, contact, smtp_server, django_capture_on_commit_callbacks
+):
+    """The server may have taken the message before the line dropped: resending could
+    deliver it twice, so the row fails and says so."""
+    deliveries = []
+
+    async def drop(server, session, envelope):
+        deliveries.append(envelope.content)
+        server.transport.close()  # no reply to the data: the client cannot know
+
+    smtp_server.handle_DATA = drop
+    email = send(rep, contact, django_capture_on_commit_callbacks)
+    email.refresh_from_db()
+    assert email.status == EmailStatus.FAILED and email.attempts == 1
+    assert "may have been delivered" in email.error
+    assert len(deliveries) == 1
+
+
+def test_a_temporary_refusal_is_retried(
+    workspace, rep, contact, smtp_server, django_capture_on_commit_callbacks
+):
+    async def later(server, session, envelope):
+        return "451 Try again later"
+
+    smtp_server.handle_DATA = later
+    email = send(rep, contact, django_capture_on_commit_callbacks)
+    email.refresh_from_db()
+    assert email.status == EmailStatus.FAILED and email.attempts == 4
+    assert "451" in email.error
