@@ -398,6 +398,18 @@ def _shared_rows(record) -> list[tuple]:
     ]
 
 
+# What the account page shows of each of its people (not their whole row).
+MEMBERSHIP_COLUMNS = (
+    "role",
+    "level",
+    "is_primary",
+    "contact__id",
+    "contact__name",
+    "contact__title",
+    "contact__mobile",
+)
+
+
 @page
 def account_detail(request, pk: int):
     account = selectors.account_get(**_ws(request), account_id=pk)
@@ -428,6 +440,7 @@ def account_detail(request, pk: int):
                 AccountContact.objects.in_workspace(request.workspace)
                 .filter(account=account, contact__in=visible_contacts)
                 .select_related("contact")
+                .only(*MEMBERSHIP_COLUMNS)
                 .order_by("-is_primary", "level", "contact__name")[:100]
             ),
             "branches": list(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,7 +20,14 @@ class NavItem:
 
     @property
     def url(self) -> str:
-        return reverse(self.url_name)
+        return _reverse(self.url_name)
+
+
+@functools.lru_cache(maxsize=512)
+def _reverse(url_name: str) -> str:
+    # Every page draws the whole side navigation; its URLs take no arguments and never
+    # change while the process runs.
+    return reverse(url_name)
 
 
 _items: list[NavItem] = []
