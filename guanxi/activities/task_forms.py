@@ -23,6 +23,10 @@ REMINDER_CHOICES = [
     ("custom", _("At a time I choose")),
 ]
 
+# A date input's value is always YYYY-MM-DD: the language's own format (2026/11/30 in
+# Chinese) is not a value the browser's date picker accepts, and it would show it empty.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
 # Service field names → the form fields that show their errors.
 ERROR_FIELDS = {
     "due_at": "due_date",
@@ -51,7 +55,7 @@ class _ServiceErrors:
 class TaskForm(_ServiceErrors, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     kind = forms.ChoiceField(label=_("Type"), choices=TaskKind.choices, initial=TaskKind.TODO)
-    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(label=_("Due date"), widget=DATE_INPUT)
     due_time = forms.TimeField(
         label=_("Time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
@@ -83,9 +87,7 @@ class TaskForm(_ServiceErrors, forms.Form):
         initial=1,
         required=False,
     )
-    recurrence_until = forms.DateField(
-        label=_("Repeat until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    recurrence_until = forms.DateField(label=_("Repeat until"), required=False, widget=DATE_INPUT)
     account = forms.IntegerField(required=False, widget=forms.HiddenInput)
     contact = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -145,7 +147,7 @@ class QuickTaskForm(_ServiceErrors, forms.Form):
 
     title = forms.CharField(label=_("New task"), max_length=200)
     kind = forms.ChoiceField(label=_("Type"), choices=TaskKind.choices, initial=TaskKind.TODO)
-    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(label=_("Due date"), widget=DATE_INPUT)
     due_time = forms.TimeField(
         label=_("Time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )

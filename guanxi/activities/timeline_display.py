@@ -28,9 +28,11 @@ from .models import (
     Direction,
     EntryKind,
     SystemEvent,
+    TaskKind,
     TimelineEntry,
     VisitMeans,
 )
+from .services.checkins import VisitOutcome
 
 
 def _label(choices, value) -> str:
@@ -139,14 +141,15 @@ def headline(entry: TimelineEntry) -> str:
     parts = [_label(EntryKind, entry.kind)]
     if entry.kind == EntryKind.VISIT and entry.subtype:
         parts.append(_label(VisitMeans, entry.subtype))
+    elif entry.kind == EntryKind.TASK and entry.subtype:
+        parts.append(_label(TaskKind, entry.subtype))  # a done task's kind, not its code
     elif entry.subtype:
         parts.append(entry.subtype)
     if entry.direction:
         parts.append(_label(Direction, entry.direction))
     if entry.outcome:
-        parts.append(
-            _label(CallOutcome, entry.outcome) if entry.kind == EntryKind.CALL else entry.outcome
-        )
+        outcomes = {EntryKind.CALL: CallOutcome, EntryKind.VISIT: VisitOutcome}.get(entry.kind)
+        parts.append(_label(outcomes, entry.outcome) if outcomes else entry.outcome)
     if entry.duration_seconds is not None:
         parts.append(duration_text(entry.duration_seconds))
     return " · ".join(parts)
