@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError
@@ -114,7 +114,9 @@ def compose(request):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("The e-mail is queued; the worker sends it in a moment."))
+            messages.success(
+                request, gettext("The e-mail is queued; the worker sends it in a moment.")
+            )
             return redirect(_customer_url(sent))
     return render(
         request,
@@ -207,7 +209,7 @@ def email_file(request, pk: int):
         except ApplicationError as exc:
             messages.error(request, error_message(exc))
         else:
-            messages.success(request, _t("Filed to the customer's timeline."))
+            messages.success(request, gettext("Filed to the customer's timeline."))
             return redirect(_customer_url(email))
     return redirect("activities:email_detail", pk)
 
@@ -220,7 +222,7 @@ def email_dismiss(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
         return redirect("activities:email_detail", pk)
-    messages.success(request, _t("Dismissed."))
+    messages.success(request, gettext("Dismissed."))
     return redirect("activities:email_triage")
 
 
@@ -232,7 +234,7 @@ def email_action(request, pk: int, key: str):
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
         return redirect("activities:email_detail", pk)
-    messages.success(request, _t("Done."))
+    messages.success(request, gettext("Done."))
     return redirect("activities:email_triage")
 
 
@@ -334,7 +336,7 @@ def template_edit(request, pk: int | None = None):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("Template saved."))
+            messages.success(request, gettext("Template saved."))
             return redirect("activities:email_templates")
     return render(
         request, "activities/email_template_form.html", {"form": form, "template": template}
@@ -345,7 +347,7 @@ def template_edit(request, pk: int | None = None):
 @require_POST
 def template_delete(request, pk: int):
     email_templates.template_delete(**_ws(request), template_id=pk)
-    messages.success(request, _t("Template deleted."))
+    messages.success(request, gettext("Template deleted."))
     return redirect("activities:email_templates")
 
 
@@ -393,7 +395,7 @@ def mailbox_edit(request, pk: int | None = None):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("Mailbox saved."))
+            messages.success(request, gettext("Mailbox saved."))
             return redirect("activities:email_mailboxes")
     return render(request, "activities/email_mailbox_form.html", {"form": form, "mailbox": mailbox})
 
@@ -402,7 +404,7 @@ def mailbox_edit(request, pk: int | None = None):
 @require_POST
 def mailbox_delete(request, pk: int):
     email_mailboxes.mailbox_delete(**_ws(request), mailbox_id=pk)
-    messages.success(request, _t("Mailbox deleted."))
+    messages.success(request, gettext("Mailbox deleted."))
     return redirect("activities:email_mailboxes")
 
 
@@ -418,10 +420,10 @@ def mailbox_test(request, pk: int):
         return render(request, "activities/email_mailbox_test.html", {"result": result})
     if result.get("ok"):
         messages.success(
-            request, _t("Connected: %(n)s messages in the folder.") % {"n": result["messages"]}
+            request, gettext("Connected: %(n)s messages in the folder.") % {"n": result["messages"]}
         )
     else:
-        messages.error(request, result.get("error") or _t("The connection failed."))
+        messages.error(request, result.get("error") or gettext("The connection failed."))
     return redirect("activities:email_mailboxes")
 
 
@@ -429,5 +431,5 @@ def mailbox_test(request, pk: int):
 @require_POST
 def mailbox_fetch(request, pk: int):
     email_mailboxes.mailbox_fetch_now(**_ws(request), mailbox_id=pk)
-    messages.success(request, _t("Fetching now; new messages appear in a moment."))
+    messages.success(request, gettext("Fetching now; new messages appear in a moment."))
     return redirect("activities:email_mailboxes")

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError, PermissionDenied
@@ -26,7 +26,9 @@ RECENT_JOBS = 10
 
 def _require_reassigner(user) -> None:
     if not selectors.is_reassigner(user):
-        raise PermissionDenied(_t("Only administrators and managers can reassign someone's work."))
+        raise PermissionDenied(
+            gettext("Only administrators and managers can reassign someone's work.")
+        )
 
 
 @page

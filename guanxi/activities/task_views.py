@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError, NotFound, PermissionDenied
@@ -74,7 +74,7 @@ def is_manager(user) -> bool:
 def _task_list(request, *, team: bool):
     permissions.require(request.user, TASK, Action.READ)
     if team and not is_manager(request.user):
-        raise PermissionDenied(_t("Only managers see their team's tasks."))
+        raise PermissionDenied(gettext("Only managers see their team's tasks."))
     if request.method == "POST":
         return _bulk(request)
     params = request.GET.copy()
@@ -135,7 +135,7 @@ def _bulk(request):
             raise
         messages.error(request, str(exc.message))
     else:
-        messages.success(request, _t("%(n)s tasks done.") % {"n": count})
+        messages.success(request, gettext("%(n)s tasks done.") % {"n": count})
     return redirect(request.get_full_path())
 
 
@@ -203,7 +203,7 @@ def task_create(request):
                 raise
             form.apply_error(exc)
         else:
-            messages.success(request, _t("Task “%(title)s” added.") % {"title": task.title})
+            messages.success(request, gettext("Task “%(title)s” added.") % {"title": task.title})
             return redirect(_back(request, reverse("activities:task_list")))
     customer = _customer_of(
         request, form["account"].value() or None, form["contact"].value() or None
@@ -211,7 +211,7 @@ def task_create(request):
     return render(
         request,
         "activities/task_form.html",
-        {"form": form, "title": _t("New task"), "customer": customer, "task": None},
+        {"form": form, "title": gettext("New task"), "customer": customer, "task": None},
     )
 
 
@@ -242,14 +242,14 @@ def task_edit(request, pk: int):
                 raise
             form.apply_error(exc)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect(_back(request, reverse("activities:task_list")))
     return render(
         request,
         "activities/task_form.html",
         {
             "form": form,
-            "title": _t("Edit task"),
+            "title": gettext("Edit task"),
             "task": task,
             "customer": task.account or task.contact,
             "can_update": permissions.can(request.user, TASK, Action.UPDATE),
@@ -301,7 +301,7 @@ def task_action(request, pk: int, action: str):
             {"task": task, "can_update": True, "compact": request.POST.get("compact") == "1"},
         )
         if action == "complete":
-            response["HX-Trigger"] = _toast(_t("Done: %(title)s") % {"title": task.title})
+            response["HX-Trigger"] = _toast(gettext("Done: %(title)s") % {"title": task.title})
         return response
     return redirect(_back(request, reverse("activities:task_list")))
 
@@ -331,7 +331,7 @@ def task_quick_add(request):
             response = HttpResponse(status=204)
             response["HX-Refresh"] = "true"
             return response
-        messages.success(request, _t("Task “%(title)s” added.") % {"title": task.title})
+        messages.success(request, gettext("Task “%(title)s” added.") % {"title": task.title})
         return redirect(_back(request, reverse("platform:home")))
     if request.htmx:
         return render(request, "activities/task_quick_add.html", {"form": form}, status=200)
@@ -370,7 +370,7 @@ def my_day(request):
     """ "My day" on its own page (the same panel as the start page)."""
     context = my_day_context(request)
     if context is None:
-        raise PermissionDenied(_t("Your role does not include tasks."))
+        raise PermissionDenied(gettext("Your role does not include tasks."))
     return render(request, "activities/myday.html", {"data": context})
 
 
@@ -457,5 +457,5 @@ def notification_read(request, pk: int):
 @require_POST
 def notifications_read_all(request):
     count = notifications.notifications_mark_all_read(**_ws(request))
-    messages.success(request, _t("%(n)s notifications marked read.") % {"n": count})
+    messages.success(request, gettext("%(n)s notifications marked read.") % {"n": count})
     return redirect(_back(request, reverse("activities:notification_list")))

@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -74,7 +74,8 @@ def author_choices(workspace) -> list[tuple[int, str]]:
         .only("pk", "full_name", "email", "is_active")[:MAX_AUTHOR_CHOICES]
     )
     return [
-        (u.pk, (u.full_name or u.email) + ("" if u.is_active else _t(" (left)"))) for u in users
+        (u.pk, (u.full_name or u.email) + ("" if u.is_active else gettext(" (left)")))
+        for u in users
     ]
 
 
@@ -288,14 +289,14 @@ def timeline_log(request, kind: str, pk: int):
             form.add_service_errors(exc)
     if not request.htmx:
         if saved is not None:
-            messages.success(request, _t("Saved on the timeline."))
+            messages.success(request, gettext("Saved on the timeline."))
         else:
             errors = "; ".join(" ".join(map(str, errs)) for errs in form.errors.values())
-            messages.error(request, errors or _t("Some fields are not valid."))
+            messages.error(request, errors or gettext("Some fields are not valid."))
         return redirect(_detail_url(object_key, record))
     if saved is not None:
         context = section_context(request, object_key, record)
-        events = {"toast": {"message": _t("Saved on the timeline."), "level": "success"}}
+        events = {"toast": {"message": gettext("Saved on the timeline."), "level": "success"}}
         if form.cleaned_data.get("commitment_text"):
             events["commitments-changed"] = True
         response = render(request, "activities/timeline_section.html", {"data": context})
@@ -353,8 +354,8 @@ def commitments_context(request, object_key: str, record, *, form=None) -> dict:
         "panel_url": reverse("activities:commitment_panel", args=[PATHS[object_key], record.pk]),
         "create_url": create_url,
         "statuses": [
-            (CommitmentStatus.KEPT, _t("Kept")),
-            (CommitmentStatus.BROKEN, _t("Broken")),
+            (CommitmentStatus.KEPT, gettext("Kept")),
+            (CommitmentStatus.BROKEN, gettext("Broken")),
         ],
     }
 
@@ -416,7 +417,7 @@ def commitment_create(request, kind: str, pk: int):
             errors = "; ".join(" ".join(map(str, errs)) for errs in form.errors.values())
             messages.error(request, errors)
         else:
-            messages.success(request, _t("Promise recorded."))
+            messages.success(request, gettext("Promise recorded."))
         return redirect(_detail_url(object_key, record))
     if saved is None:
         return _commitments_response(request, object_key, record, form=form)
@@ -425,7 +426,7 @@ def commitment_create(request, kind: str, pk: int):
         object_key,
         record,
         events={
-            "toast": {"message": _t("Promise recorded."), "level": "success"},
+            "toast": {"message": gettext("Promise recorded."), "level": "success"},
             "timeline-changed": True,
         },
     )
@@ -454,10 +455,10 @@ def commitment_close(request, pk: int):
         if not request.htmx:
             messages.error(request, message)
     else:
-        events["toast"] = {"message": _t("Promise closed."), "level": "success"}
+        events["toast"] = {"message": gettext("Promise closed."), "level": "success"}
         events["timeline-changed"] = True
         if not request.htmx:
-            messages.success(request, _t("Promise closed."))
+            messages.success(request, gettext("Promise closed."))
     if not request.htmx:
         return redirect(_detail_url(object_key, record))
     return _commitments_response(request, object_key, record, events=events)

@@ -2,7 +2,7 @@
 (``activities.visit_plans``, started by ``services.visits.visit_plans_generate_start``)."""
 
 from django.urls import reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from guanxi.platform import jobs
 
@@ -24,6 +24,6 @@ def generate_visit_tasks(job, progress) -> dict:
     return {
         **result,
         "url": reverse("activities:visit_progress") + f"?period={result['period']}",
-        "label": _t("%(n)s visits planned for %(period)s: see plan versus done")
+        "label": gettext("%(n)s visits planned for %(period)s: see plan versus done")
         % {"n": result["tasks_created"], "period": result["period"]},
     }

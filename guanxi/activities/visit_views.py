@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError
@@ -66,7 +66,7 @@ def visit_settings(request):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("activities:visit_settings")
     return render(request, "activities/visit_settings.html", {"form": form})
 
@@ -137,7 +137,7 @@ def visit_plan_edit(request, pk: int):
         visits.visit_plan_set(**_ws(request), account_id=pk, **form.cleaned_data)
     except ApplicationError as exc:
         return _panel_or_back(request, pk, form=form, error=error_message(exc))
-    return _panel_or_back(request, pk, ok=_t("The visit plan was saved."))
+    return _panel_or_back(request, pk, ok=gettext("The visit plan was saved."))
 
 
 @page
@@ -147,7 +147,7 @@ def visit_plan_reset(request, pk: int):
         visits.visit_plan_reset(**_ws(request), account_id=pk)
     except ApplicationError as exc:
         return _panel_or_back(request, pk, error=error_message(exc))
-    return _panel_or_back(request, pk, ok=_t("The visit plan follows the default again."))
+    return _panel_or_back(request, pk, ok=gettext("The visit plan follows the default again."))
 
 
 # --- generating ---------------------------------------------------------------------------------
@@ -285,7 +285,7 @@ def route_day(request):
     try:
         day = dt.date.fromisoformat(raw_day) if raw_day else timezone.now().astimezone(tz).date()
     except ValueError:
-        messages.error(request, _t("Enter the date as YYYY-MM-DD."))
+        messages.error(request, gettext("Enter the date as YYYY-MM-DD."))
         day = timezone.now().astimezone(tz).date()
     route = error = None
     try:
@@ -388,7 +388,7 @@ def checkin_start(request):
                 if field == "photo":
                     form.add_error("photo", [str(m) for m in msgs])
         else:
-            messages.success(request, _t("Checked in."))
+            messages.success(request, gettext("Checked in."))
             return redirect("activities:checkin_detail", pk=checkin.pk)
     customer = target["contact"] or target["account"]
     return render(
@@ -449,7 +449,9 @@ def checkin_checkout(request, pk: int):
         except ApplicationError as exc:
             error = error_message(exc)
         else:
-            messages.success(request, _t("Checked out. The visit is on the customer's timeline."))
+            messages.success(
+                request, gettext("Checked out. The visit is on the customer's timeline.")
+            )
             return redirect("activities:checkin_detail", pk=pk)
     checkin = selectors.checkin_get(workspace=request.workspace, actor=request.user, checkin_id=pk)
     return render(
@@ -471,7 +473,7 @@ def checkin_set_location(request, pk: int):
         messages.error(request, error_message(exc))
     else:
         messages.success(
-            request, _t("The customer's coordinates are now this check-in's position.")
+            request, gettext("The customer's coordinates are now this check-in's position.")
         )
     return redirect("activities:checkin_detail", pk=pk)
 

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError, NotFound
@@ -78,7 +78,7 @@ def duplicate_resolve(request, pk: int):
             merge.candidate_dismiss(
                 actor=request.user, workspace=request.workspace, candidate_id=pk
             )
-            messages.success(request, _t("Marked as not a duplicate."))
+            messages.success(request, gettext("Marked as not a duplicate."))
         else:
             c = DuplicateCandidate.objects.in_workspace(request.workspace).filter(pk=pk).first()
             if c is None:
@@ -94,7 +94,7 @@ def duplicate_resolve(request, pk: int):
                 merged_id=c.right_id,
                 choices={},
             )
-            messages.success(request, _t("Merged."))
+            messages.success(request, gettext("Merged."))
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
     return redirect("customers:duplicates")
@@ -151,7 +151,7 @@ def duplicate_compare(request, pk: int):
                 merge.candidate_dismiss(
                     actor=request.user, workspace=request.workspace, candidate_id=pk
                 )
-                messages.success(request, _t("Marked as not a duplicate."))
+                messages.success(request, gettext("Marked as not a duplicate."))
                 return redirect(_list_url(data["object_key"]))
             survivor = service(
                 actor=request.user,
@@ -163,7 +163,7 @@ def duplicate_compare(request, pk: int):
         except ApplicationError as exc:
             messages.error(request, error_message(exc))
         else:
-            messages.success(request, _t("Merged."))
+            messages.success(request, gettext("Merged."))
             name = (
                 "customers:contact_detail"
                 if data["object_key"] == matching.CONTACT

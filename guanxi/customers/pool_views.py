@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -107,13 +107,13 @@ def _move(request, service, success: str):
 @page
 @require_POST
 def claim(request):
-    return _move(request, pool.customer_claim, _t("%(name)s is now yours."))
+    return _move(request, pool.customer_claim, gettext("%(name)s is now yours."))
 
 
 @page
 @require_POST
 def release(request):
-    return _move(request, pool.customer_release, _t("%(name)s went back to the pool."))
+    return _move(request, pool.customer_release, gettext("%(name)s went back to the pool."))
 
 
 class PoolSettingsForm(ServiceForm):
@@ -160,7 +160,7 @@ def pool_settings(request):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("customers:pool_settings")
     return render(request, "customers/pool_settings.html", {"form": form})
 

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.common.errors import ApplicationError, PermissionDenied
@@ -142,6 +142,6 @@ def contact_erase(request, pk: int):
         except ApplicationError as exc:
             form.add_error(None, error_message(exc))
         else:
-            messages.success(request, _t("The person's personal data was erased."))
+            messages.success(request, gettext("The person's personal data was erased."))
             return redirect(_contact_url(pk))
     return render(request, "customers/privacy_erase.html", {"contact": contact, "form": form})

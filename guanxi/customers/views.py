@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError
@@ -96,7 +96,7 @@ def _resolve_code(request, form, values: dict, field: str, target: str) -> bool:
         return True
     account = _account_by_code(request, code)
     if account is None:
-        form.add_error(field, _t("No account you can see has this customer code."))
+        form.add_error(field, gettext("No account you can see has this customer code."))
         return False
     values[target] = account.pk
     return True
@@ -133,13 +133,13 @@ def account_create(request):
                 form.apply_error(exc)
             else:
                 messages.success(
-                    request, _t("Account %(name)s was added.") % {"name": account.name}
+                    request, gettext("Account %(name)s was added.") % {"name": account.name}
                 )
                 return redirect("customers:account_detail", pk=account.pk)
     return _record_form_page(
         request,
         form=form,
-        title=_t("New account"),
+        title=gettext("New account"),
         cancel_url=reverse("customers:account_list"),
         object_key=ACCOUNT,
     )
@@ -171,12 +171,12 @@ def account_edit(request, pk: int):
             except ApplicationError as exc:
                 form.apply_error(exc)
             else:
-                messages.success(request, _t("Saved."))
+                messages.success(request, gettext("Saved."))
                 return redirect("customers:account_detail", pk=pk)
     return _record_form_page(
         request,
         form=form,
-        title=_t("Edit %(name)s") % {"name": account.name},
+        title=gettext("Edit %(name)s") % {"name": account.name},
         cancel_url=reverse("customers:account_detail", args=[pk]),
         object_key=ACCOUNT,
     )
@@ -201,13 +201,13 @@ def contact_create(request):
                 form.apply_error(exc)
             else:
                 messages.success(
-                    request, _t("Contact %(name)s was added.") % {"name": contact.name}
+                    request, gettext("Contact %(name)s was added.") % {"name": contact.name}
                 )
                 return redirect("customers:contact_detail", pk=contact.pk)
     return _record_form_page(
         request,
         form=form,
-        title=_t("New contact"),
+        title=gettext("New contact"),
         cancel_url=reverse("customers:contact_list"),
         object_key=CONTACT,
     )
@@ -233,12 +233,12 @@ def contact_edit(request, pk: int):
             except ApplicationError as exc:
                 form.apply_error(exc)
             else:
-                messages.success(request, _t("Saved."))
+                messages.success(request, gettext("Saved."))
                 return redirect("customers:contact_detail", pk=pk)
     return _record_form_page(
         request,
         form=form,
-        title=_t("Edit %(name)s") % {"name": contact.name},
+        title=gettext("Edit %(name)s") % {"name": contact.name},
         cancel_url=reverse("customers:contact_detail", args=[pk]),
         object_key=CONTACT,
     )
@@ -252,7 +252,7 @@ def account_delete(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
         return redirect("customers:account_detail", pk=pk)
-    messages.success(request, _t("The account was deleted."))
+    messages.success(request, gettext("The account was deleted."))
     return redirect("customers:account_list")
 
 
@@ -264,7 +264,7 @@ def contact_delete(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
         return redirect("customers:contact_detail", pk=pk)
-    messages.success(request, _t("The contact was deleted."))
+    messages.success(request, gettext("The contact was deleted."))
     return redirect("customers:contact_list")
 
 
@@ -367,19 +367,19 @@ def _shared_rows(record) -> list[tuple]:
     return [
         (
             "owner",
-            _t("Owner"),
-            record.owner.full_name if record.owner_id else _t("Pool (no owner)"),
+            gettext("Owner"),
+            record.owner.full_name if record.owner_id else gettext("Pool (no owner)"),
         ),
-        ("lifecycle_stage", _t("Lifecycle stage"), record.get_lifecycle_stage_display()),
-        ("loyalty_stage", _t("Loyalty stage"), record.get_loyalty_stage_display()),
-        ("phone", _t("Phone"), record.phone),
-        ("email", _t("E-mail"), record.email),
-        ("industry", _t("Industry"), record.industry),
-        ("region", _t("Region"), record.region),
-        ("source", _t("Source"), record.source),
+        ("lifecycle_stage", gettext("Lifecycle stage"), record.get_lifecycle_stage_display()),
+        ("loyalty_stage", gettext("Loyalty stage"), record.get_loyalty_stage_display()),
+        ("phone", gettext("Phone"), record.phone),
+        ("email", gettext("E-mail"), record.email),
+        ("industry", gettext("Industry"), record.industry),
+        ("region", gettext("Region"), record.region),
+        ("source", gettext("Source"), record.source),
         (
             "street",
-            _t("Address"),
+            gettext("Address"),
             " ".join(
                 p
                 for p in (
@@ -392,9 +392,9 @@ def _shared_rows(record) -> list[tuple]:
                 if p
             ),
         ),
-        ("postal_code", _t("Postal code"), record.postal_code),
-        ("commission_code", _t("Commission code"), record.commission_code),
-        ("notes", _t("Notes"), record.notes),
+        ("postal_code", gettext("Postal code"), record.postal_code),
+        ("commission_code", gettext("Commission code"), record.commission_code),
+        ("notes", gettext("Notes"), record.notes),
     ]
 
 
@@ -421,19 +421,19 @@ def account_detail(request, pk: int):
             "fields": _visible_fields(
                 hidden,
                 [
-                    ("short_name", _t("Short name"), account.short_name),
-                    ("account_type", _t("Customer type"), account.get_account_type_display()),
+                    ("short_name", gettext("Short name"), account.short_name),
+                    ("account_type", gettext("Customer type"), account.get_account_type_display()),
                     *_shared_rows(account),
-                    ("website", _t("Website"), account.website),
-                    ("currency", _t("Currency"), account.currency),
-                    ("payment_terms", _t("Payment terms"), account.payment_terms),
-                    ("tax_number", _t("Tax number"), account.tax_number),
-                    ("invoice_title", _t("Invoice title"), account.invoice_title),
-                    ("credit_limit", _t("Credit limit"), account.credit_limit),
-                    ("credit_rating", _t("Credit rating"), account.credit_rating),
-                    ("credit_record", _t("Credit record"), account.credit_record),
-                    ("employees", _t("Employees"), account.employees),
-                    ("annual_revenue", _t("Annual revenue"), account.annual_revenue),
+                    ("website", gettext("Website"), account.website),
+                    ("currency", gettext("Currency"), account.currency),
+                    ("payment_terms", gettext("Payment terms"), account.payment_terms),
+                    ("tax_number", gettext("Tax number"), account.tax_number),
+                    ("invoice_title", gettext("Invoice title"), account.invoice_title),
+                    ("credit_limit", gettext("Credit limit"), account.credit_limit),
+                    ("credit_rating", gettext("Credit rating"), account.credit_rating),
+                    ("credit_record", gettext("Credit record"), account.credit_record),
+                    ("employees", gettext("Employees"), account.employees),
+                    ("annual_revenue", gettext("Annual revenue"), account.annual_revenue),
                 ],
             ),
             "memberships": list(
@@ -473,28 +473,28 @@ def contact_detail(request, pk: int):
             "fields": _visible_fields(
                 hidden,
                 [
-                    ("title", _t("Job title"), contact.title),
-                    ("department", _t("Department"), contact.department),
-                    ("company", _t("Company"), contact.company),
-                    ("mobile", _t("Mobile"), contact.mobile),
+                    ("title", gettext("Job title"), contact.title),
+                    ("department", gettext("Department"), contact.department),
+                    ("company", gettext("Company"), contact.company),
+                    ("mobile", gettext("Mobile"), contact.mobile),
                     *_shared_rows(contact),
-                    ("gender", _t("Gender"), contact.get_gender_display()),
-                    ("birthday", _t("Birthday"), contact.birthday),
-                    ("id_number", _t("ID number"), contact.id_number),
-                    ("family", _t("Family"), contact.family),
-                    ("income_band", _t("Income band"), contact.get_income_band_display()),
-                    ("education", _t("Education"), contact.get_education_display()),
-                    ("hobbies", _t("Hobbies"), contact.hobbies),
-                    ("habits", _t("Habits"), contact.habits),
-                    ("personality", _t("Personality notes"), contact.personality),
+                    ("gender", gettext("Gender"), contact.get_gender_display()),
+                    ("birthday", gettext("Birthday"), contact.birthday),
+                    ("id_number", gettext("ID number"), contact.id_number),
+                    ("family", gettext("Family"), contact.family),
+                    ("income_band", gettext("Income band"), contact.get_income_band_display()),
+                    ("education", gettext("Education"), contact.get_education_display()),
+                    ("hobbies", gettext("Hobbies"), contact.hobbies),
+                    ("habits", gettext("Habits"), contact.habits),
+                    ("personality", gettext("Personality notes"), contact.personality),
                     (
                         "preferred_channel",
-                        _t("Preferred channel"),
+                        gettext("Preferred channel"),
                         contact.get_preferred_channel_display(),
                     ),
-                    ("preferred_time", _t("Preferred contact time"), contact.preferred_time),
-                    ("currency", _t("Currency"), contact.currency),
-                    ("payment_terms", _t("Payment terms"), contact.payment_terms),
+                    ("preferred_time", gettext("Preferred contact time"), contact.preferred_time),
+                    ("currency", gettext("Currency"), contact.currency),
+                    ("payment_terms", gettext("Payment terms"), contact.payment_terms),
                 ],
             ),
             "memberships": list(
@@ -565,7 +565,7 @@ def record_stage(request, kind: str, pk: int):
             to_stage=request.POST.get("to_stage", ""),
             reason=request.POST.get("reason", ""),
         ),
-        _t("The stage was changed."),
+        gettext("The stage was changed."),
     )
 
 
@@ -586,7 +586,7 @@ def record_tags(request, kind: str, pk: int):
             names=[n for n in names if n],
             kind=tag_kind,
         ),
-        _t("Saved."),
+        gettext("Saved."),
     )
 
 
@@ -600,7 +600,7 @@ def record_address_add(request, kind: str, pk: int):
         request,
         _record_url(kind, pk),
         lambda: records.address_add(**_ws(request), object_key=object_key, record_id=pk, **values),
-        _t("The address was added."),
+        gettext("The address was added."),
     )
 
 
@@ -611,7 +611,7 @@ def address_remove(request, pk: int):
         request,
         _back(request, reverse("customers:contact_list")),
         lambda: records.address_remove(**_ws(request), address_id=pk),
-        _t("The address was removed."),
+        gettext("The address was removed."),
     )
 
 
@@ -631,7 +631,7 @@ def record_point_add(request, kind: str, pk: int):
             value=request.POST.get("value", ""),
             label=request.POST.get("label", ""),
         ),
-        _t("Added."),
+        gettext("Added."),
     )
 
 
@@ -642,7 +642,7 @@ def point_remove(request, pk: int):
         request,
         _back(request, reverse("customers:contact_list")),
         lambda: records.point_remove(**_ws(request), point_id=pk),
-        _t("Removed."),
+        gettext("Removed."),
     )
 
 
@@ -661,7 +661,7 @@ def bank_account_add(request, pk: int):
             account_number=request.POST.get("account_number", ""),
             is_primary=bool(request.POST.get("is_primary")),
         ),
-        _t("The bank account was added."),
+        gettext("The bank account was added."),
     )
 
 
@@ -672,7 +672,7 @@ def bank_account_remove(request, pk: int):
         request,
         _back(request, reverse("customers:account_list")),
         lambda: records.bank_account_remove(**_ws(request), bank_account_id=pk),
-        _t("The bank account was removed."),
+        gettext("The bank account was removed."),
     )
 
 
@@ -685,7 +685,7 @@ def membership_add(request, pk: int):
         permissions.require(request.user, CONTACT, Action.UPDATE)
         account = _account_by_code(request, request.POST.get("account_code", ""))
         if account is None:
-            raise ApplicationError(_t("No account you can see has this customer code."))
+            raise ApplicationError(gettext("No account you can see has this customer code."))
         records.membership_set(
             **_ws(request),
             contact_id=pk,
@@ -695,7 +695,7 @@ def membership_add(request, pk: int):
             is_primary=bool(request.POST.get("is_primary")),
         )
 
-    return _act(request, _record_url("contacts", pk), run, _t("Saved."))
+    return _act(request, _record_url("contacts", pk), run, gettext("Saved."))
 
 
 @page
@@ -706,5 +706,5 @@ def membership_remove(request, pk: int, account_pk: int):
         request,
         _record_url("contacts", pk),
         lambda: records.membership_remove(**_ws(request), contact_id=pk, account_id=account_pk),
-        _t("Removed."),
+        gettext("Removed."),
     )

@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError, NotFound
@@ -44,7 +44,7 @@ def _delete_page(
             request,
             "platform/admin/confirm_delete.html",
             {
-                "title": _t("Delete %(name)s") % {"name": name},
+                "title": gettext("Delete %(name)s") % {"name": name},
                 "question": question,
                 "action_url": request.path,
                 "cancel_url": back_url,
@@ -121,14 +121,14 @@ def team_create(request):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("Team %(name)s was added.") % {"name": team.name})
+            messages.success(request, gettext("Team %(name)s was added.") % {"name": team.name})
             return redirect("platform:team_detail", pk=team.pk)
     return render(
         request,
         "platform/form.html",
         {
             "form": form,
-            "title": _t("New team"),
+            "title": gettext("New team"),
             "cancel_url": "platform:team_list",
         },
     )
@@ -164,14 +164,14 @@ def team_edit(request, pk: int):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("platform:team_detail", pk=pk)
     return render(
         request,
         "platform/form.html",
         {
             "form": form,
-            "title": _t("Edit %(name)s") % {"name": team.name},
+            "title": gettext("Edit %(name)s") % {"name": team.name},
             "cancel_url": "platform:team_list",
         },
     )
@@ -184,13 +184,13 @@ def team_delete(request, pk: int):
     return _delete_page(
         request,
         name=team.name,
-        question=_t("Delete the team %(name)s? This cannot be undone.") % {"name": team.name},
+        question=gettext("Delete the team %(name)s? This cannot be undone.") % {"name": team.name},
         delete=lambda: services.team_delete(
             actor=request.user, workspace=request.workspace, team_id=pk
         ),
         back_url=reverse("platform:team_detail", args=[pk]),
         list_url=reverse("platform:team_list"),
-        done=_t("Team %(name)s was deleted.") % {"name": team.name},
+        done=gettext("Team %(name)s was deleted.") % {"name": team.name},
     )
 
 
@@ -224,9 +224,11 @@ def role_create(request):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("Role %(name)s was added.") % {"name": role.name})
+            messages.success(request, gettext("Role %(name)s was added.") % {"name": role.name})
             return redirect("platform:role_detail", pk=role.pk)
-    return render(request, "platform/admin/role_form.html", {"form": form, "title": _t("New role")})
+    return render(
+        request, "platform/admin/role_form.html", {"form": form, "title": gettext("New role")}
+    )
 
 
 @page
@@ -265,7 +267,7 @@ def role_detail(request, pk: int):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("The role's rights were saved."))
+            messages.success(request, gettext("The role's rights were saved."))
             return redirect("platform:role_detail", pk=pk)
     elif section == "fields" and rules_form.is_valid():
         try:
@@ -283,7 +285,7 @@ def role_detail(request, pk: int):
         except ApplicationError as exc:
             rules_form.add_error(None, error_message(exc))
         else:
-            messages.success(request, _t("The field rules were saved."))
+            messages.success(request, gettext("The field rules were saved."))
             return redirect("platform:role_detail", pk=pk)
     return render(
         request,
@@ -309,13 +311,13 @@ def role_delete(request, pk: int):
     return _delete_page(
         request,
         name=role.name,
-        question=_t("Delete the role %(name)s? This cannot be undone.") % {"name": role.name},
+        question=gettext("Delete the role %(name)s? This cannot be undone.") % {"name": role.name},
         delete=lambda: services.role_delete(
             actor=request.user, workspace=request.workspace, role_id=pk
         ),
         back_url=reverse("platform:role_detail", args=[pk]),
         list_url=reverse("platform:role_list"),
-        done=_t("Role %(name)s was deleted.") % {"name": role.name},
+        done=gettext("Role %(name)s was deleted.") % {"name": role.name},
     )
 
 
@@ -364,7 +366,7 @@ def custom_field_create(request):
             form.apply_error(exc)
         else:
             messages.success(
-                request, _t("Field %(label)s was added.") % {"label": definition.label}
+                request, gettext("Field %(label)s was added.") % {"label": definition.label}
             )
             return redirect("platform:custom_field_list")
     return render(
@@ -372,7 +374,7 @@ def custom_field_create(request):
         "platform/admin/custom_field_form.html",
         {
             "form": form,
-            "title": _t("New custom field"),
+            "title": gettext("New custom field"),
         },
     )
 
@@ -422,7 +424,7 @@ def custom_field_edit(request, pk: int):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("platform:custom_field_list")
     return render(
         request,
@@ -430,7 +432,7 @@ def custom_field_edit(request, pk: int):
         {
             "form": form,
             "definition": definition,
-            "title": _t("Edit field %(label)s") % {"label": definition.label},
+            "title": gettext("Edit field %(label)s") % {"label": definition.label},
         },
     )
 
@@ -444,7 +446,7 @@ def custom_field_delete(request, pk: int):
     return _delete_page(
         request,
         name=definition.label,
-        question=_t(
+        question=gettext(
             "Delete the field %(name)s? Its stored values are no longer shown; creating a "
             "field with the same key brings them back."
         )
@@ -454,7 +456,7 @@ def custom_field_delete(request, pk: int):
         ),
         back_url=reverse("platform:custom_field_edit", args=[pk]),
         list_url=reverse("platform:custom_field_list"),
-        done=_t("Field %(label)s was deleted.") % {"label": definition.label},
+        done=gettext("Field %(label)s was deleted.") % {"label": definition.label},
     )
 
 
@@ -490,9 +492,13 @@ def custom_field_toggle(request, pk: int):
         messages.error(request, error_message(exc))
         return redirect("platform:custom_field_list")
     if active:
-        messages.success(request, _t("Field %(label)s is active.") % {"label": definition.label})
+        messages.success(
+            request, gettext("Field %(label)s is active.") % {"label": definition.label}
+        )
     else:
-        messages.success(request, _t("Field %(label)s is inactive.") % {"label": definition.label})
+        messages.success(
+            request, gettext("Field %(label)s is inactive.") % {"label": definition.label}
+        )
     return redirect("platform:custom_field_list")
 
 
@@ -585,7 +591,7 @@ def token_revoke(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
     else:
-        messages.success(request, _t("Token %(name)s was revoked.") % {"name": token.name})
+        messages.success(request, gettext("Token %(name)s was revoked.") % {"name": token.name})
     target = reverse("platform:token_list")
     owner = request.POST.get("owner", "")
     if owner == "all" or owner.isdigit():

@@ -18,7 +18,7 @@ from django.db.models import DecimalField, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.common import formatting
@@ -58,17 +58,17 @@ def clean_value(definition: CustomField, raw: Any, *, workspace=None) -> Any:
         text = str(raw).strip()
         limit = MAX_TEXT if kind == FieldType.TEXT else MAX_LONG_TEXT
         if len(text) > limit:
-            raise ValueError(_t("At most %(n)s characters.") % {"n": limit})
+            raise ValueError(gettext("At most %(n)s characters.") % {"n": limit})
         return text
     if kind in NUMERIC_TYPES:
         if isinstance(raw, bool):
-            raise ValueError(_t("Enter a number."))
+            raise ValueError(gettext("Enter a number."))
         try:
             number = decimal.Decimal(str(raw).strip().replace(",", ""))
         except decimal.InvalidOperation:
-            raise ValueError(_t("Enter a number.")) from None
+            raise ValueError(gettext("Enter a number.")) from None
         if not number.is_finite() or abs(number) >= decimal.Decimal("1e15"):
-            raise ValueError(_t("Enter a number."))
+            raise ValueError(gettext("Enter a number."))
         if kind == FieldType.MONEY:
             return str(number.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP))
         return int(number) if number == number.to_integral_value() else float(number)
@@ -80,7 +80,7 @@ def clean_value(definition: CustomField, raw: Any, *, workspace=None) -> Any:
             except ValueError:
                 value = None
         if value is None:
-            raise ValueError(_t("Enter a date as YYYY-MM-DD."))
+            raise ValueError(gettext("Enter a date as YYYY-MM-DD."))
         return value.isoformat()
     if kind == FieldType.DATETIME:
         value = raw if isinstance(raw, dt.datetime) else None
@@ -90,7 +90,7 @@ def clean_value(definition: CustomField, raw: Any, *, workspace=None) -> Any:
             except ValueError:
                 value = None
         if value is None:
-            raise ValueError(_t("Enter a date and time as YYYY-MM-DD HH:MM."))
+            raise ValueError(gettext("Enter a date and time as YYYY-MM-DD HH:MM."))
         if value.tzinfo is None:
             from django.utils import timezone
 
@@ -99,7 +99,7 @@ def clean_value(definition: CustomField, raw: Any, *, workspace=None) -> Any:
     if kind == FieldType.CHOICE:
         value = str(raw).strip()
         if value not in _choice_values(definition):
-            raise ValueError(_t("“%(value)s” is not one of the choices.") % {"value": value})
+            raise ValueError(gettext("“%(value)s” is not one of the choices.") % {"value": value})
         return value
     if kind == FieldType.MULTI_CHOICE:
         items = (
@@ -109,7 +109,7 @@ def clean_value(definition: CustomField, raw: Any, *, workspace=None) -> Any:
         allowed = _choice_values(definition)
         bad = [v for v in values if v not in allowed]
         if bad:
-            raise ValueError(_t("“%(value)s” is not one of the choices.") % {"value": bad[0]})
+            raise ValueError(gettext("“%(value)s” is not one of the choices.") % {"value": bad[0]})
         return sorted(set(values), key=allowed.index) or None
     if kind == FieldType.BOOLEAN:
         if isinstance(raw, bool):
@@ -119,38 +119,40 @@ def clean_value(definition: CustomField, raw: Any, *, workspace=None) -> Any:
             return True
         if text in ("0", "false", "no", "n", "off", "否"):
             return False
-        raise ValueError(_t("Enter yes or no."))
+        raise ValueError(gettext("Enter yes or no."))
     if kind == FieldType.PHONE:
         try:
             number = phonenumbers.parse(str(raw).strip(), "CN")
         except phonenumbers.NumberParseException:
-            raise ValueError(_t("Enter a valid phone number.")) from None
+            raise ValueError(gettext("Enter a valid phone number.")) from None
         if not phonenumbers.is_valid_number(number):
-            raise ValueError(_t("Enter a valid phone number."))
+            raise ValueError(gettext("Enter a valid phone number."))
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if kind == FieldType.EMAIL:
         text = str(raw).strip()
         try:
             EmailValidator()(text)
         except ValidationError:
-            raise ValueError(_t("Enter a valid e-mail address.")) from None
+            raise ValueError(gettext("Enter a valid e-mail address.")) from None
         return text.lower()
     if kind == FieldType.URL:
         text = str(raw).strip()
         try:
             URLValidator(schemes=["http", "https"])(text)
         except ValidationError:
-            raise ValueError(_t("Enter a valid URL starting with http:// or https://.")) from None
+            raise ValueError(
+                gettext("Enter a valid URL starting with http:// or https://.")
+            ) from None
         return text
     if kind == FieldType.USER:
         try:
             user_id = int(raw.pk if isinstance(raw, User) else raw)
         except (TypeError, ValueError):
-            raise ValueError(_t("Choose a user of this workspace.")) from None
+            raise ValueError(gettext("Choose a user of this workspace.")) from None
         if not User.objects.filter(pk=user_id, workspace=workspace).exists():
-            raise ValueError(_t("Choose a user of this workspace."))
+            raise ValueError(gettext("Choose a user of this workspace."))
         return user_id
-    raise ValueError(_t("Unknown field type."))
+    raise ValueError(gettext("Unknown field type."))
 
 
 def validate(

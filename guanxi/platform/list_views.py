@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from guanxi.common.errors import ApplicationError
 
@@ -41,7 +41,7 @@ def render_list(request, list_key: str, *, template: str = "components/list_page
             total = bound.filtered(state).count()
         except ApplicationError as exc:
             return HttpResponse(str(exc.message))
-        return HttpResponse(_t("%(n)s in all") % {"n": f"{total:,}"})
+        return HttpResponse(gettext("%(n)s in all") % {"n": f"{total:,}"})
     try:
         page = bound.page(state)
     except ApplicationError as exc:
@@ -116,18 +116,18 @@ def _post(request, bound: BoundList):
                 name=request.POST.get("name", ""),
                 params=state.saved_params(),
             )
-            messages.success(request, _t("View saved."))
+            messages.success(request, gettext("View saved."))
         elif op == "delete_view":
             services.saved_view_delete(
                 actor=actor, workspace=workspace, view_id=request.POST.get("view_id")
             )
-            messages.success(request, _t("View deleted."))
+            messages.success(request, gettext("View deleted."))
             back = request.path
         elif op == "export":
             permissions.require(actor, spec.object_key, Action.EXPORT)
             fmt = request.POST.get("format", "csv")
             if fmt not in ("csv", "xlsx"):
-                raise ApplicationError(_t("Choose CSV or XLSX."))
+                raise ApplicationError(gettext("Choose CSV or XLSX."))
             params = QueryDict(request.POST.get("params", ""))
             job = jobs.job_start(
                 actor=actor,
@@ -144,9 +144,9 @@ def _post(request, bound: BoundList):
                 # One select per action that takes a value: the one the user filled in.
                 value=next((v for v in request.POST.getlist("value") if v), ""),
             )
-            messages.success(request, _t("Done for %(n)s records.") % {"n": count})
+            messages.success(request, gettext("Done for %(n)s records.") % {"n": count})
         else:
-            raise ApplicationError(_t("Unknown operation."))
+            raise ApplicationError(gettext("Unknown operation."))
     except ApplicationError as exc:
         messages.error(request, _error_text(exc))
     return redirect(back)
@@ -164,18 +164,18 @@ def run_bulk_action(bound: BoundList, *, action_key: str, ids: list[str], value:
     permissions.require(actor, spec.object_key, Action.BULK)
     action = next((a for a in spec.bulk_actions if a.key == action_key), None)
     if action is None:
-        raise ApplicationError(_t("Choose an action."))
+        raise ApplicationError(gettext("Choose an action."))
     try:
         pks = sorted({int(i) for i in ids})
     except ValueError:
-        raise ApplicationError(_t("The selection is not valid.")) from None
+        raise ApplicationError(gettext("The selection is not valid.")) from None
     if not pks:
-        raise ApplicationError(_t("Select at least one record."))
+        raise ApplicationError(gettext("Select at least one record."))
     if len(pks) > 1000:
-        raise ApplicationError(_t("Select at most 1,000 records at a time."))
+        raise ApplicationError(gettext("Select at most 1,000 records at a time."))
     rows = list(spec.queryset(workspace, actor).filter(pk__in=pks))
     if len(rows) != len(pks):
-        raise ApplicationError(_t("Some selected records are not available to you."))
+        raise ApplicationError(gettext("Some selected records are not available to you."))
     errors: dict[str, list] = {}
     with transaction.atomic():
         for row in rows:
@@ -188,7 +188,8 @@ def run_bulk_action(bound: BoundList, *, action_key: str, ids: list[str], value:
             transaction.set_rollback(True)
     if errors:
         raise ApplicationError(
-            _t("Nothing was changed: %(n)s records could not be updated.") % {"n": len(errors)},
+            gettext("Nothing was changed: %(n)s records could not be updated.")
+            % {"n": len(errors)},
             code="bulk_failed",
             fields=errors,
         )

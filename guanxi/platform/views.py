@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError
@@ -99,7 +99,7 @@ def profile(request):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("Your profile was saved."))
+            messages.success(request, gettext("Your profile was saved."))
             response = redirect("platform:profile")
             response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
             return response
@@ -126,13 +126,21 @@ def user_detail(request, pk: int):
                 request.user,
                 "platform.user",
                 [
-                    ("email", _t("E-mail"), user.email),
-                    ("phone", _t("Phone"), user.phone),
-                    ("team", _t("Team"), user.team),
-                    ("role", _t("Role"), user.role),
-                    ("is_active", _t("Active"), _t("Yes") if user.is_active else _t("No")),
-                    ("language", _t("Language"), dict(settings.LANGUAGES).get(user.language, "")),
-                    ("time_zone", _t("Time zone"), user.time_zone),
+                    ("email", gettext("E-mail"), user.email),
+                    ("phone", gettext("Phone"), user.phone),
+                    ("team", gettext("Team"), user.team),
+                    ("role", gettext("Role"), user.role),
+                    (
+                        "is_active",
+                        gettext("Active"),
+                        gettext("Yes") if user.is_active else gettext("No"),
+                    ),
+                    (
+                        "language",
+                        gettext("Language"),
+                        dict(settings.LANGUAGES).get(user.language, ""),
+                    ),
+                    ("time_zone", gettext("Time zone"), user.time_zone),
                 ],
             ),
             "custom": _custom_display(request, "platform.user", user.custom),
@@ -181,14 +189,16 @@ def user_create(request):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("User %(name)s was added.") % {"name": user.full_name})
+            messages.success(
+                request, gettext("User %(name)s was added.") % {"name": user.full_name}
+            )
             return redirect("platform:user_detail", pk=user.pk)
     return render(
         request,
         "platform/form.html",
         {
             "form": form,
-            "title": _t("New user"),
+            "title": gettext("New user"),
             "cancel_url": "platform:user_list",
         },
     )
@@ -231,14 +241,14 @@ def user_edit(request, pk: int):
         except ApplicationError as exc:
             form.apply_error(exc)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("platform:user_detail", pk=pk)
     return render(
         request,
         "platform/form.html",
         {
             "form": form,
-            "title": _t("Edit %(name)s") % {"name": user.full_name},
+            "title": gettext("Edit %(name)s") % {"name": user.full_name},
             "cancel_url": "platform:user_list",
         },
     )
@@ -254,7 +264,7 @@ def user_sign_out_everywhere(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
     else:
-        messages.success(request, _t("All sessions of this user were ended."))
+        messages.success(request, gettext("All sessions of this user were ended."))
     return redirect("platform:user_detail", pk=pk)
 
 
@@ -279,7 +289,7 @@ def user_invite(request):
             form.apply_error(exc)
         else:
             messages.success(
-                request, _t("Invitation sent to %(email)s.") % {"email": data["email"]}
+                request, gettext("Invitation sent to %(email)s.") % {"email": data["email"]}
             )
             return redirect("platform:user_invite")
     return render(
@@ -304,7 +314,7 @@ def invitation_revoke(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
     else:
-        messages.success(request, _t("The invitation was withdrawn."))
+        messages.success(request, gettext("The invitation was withdrawn."))
     return redirect("platform:user_invite")
 
 

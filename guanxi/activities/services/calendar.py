@@ -20,7 +20,7 @@ import icalendar
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from guanxi.platform import audit, mail, permissions
 from guanxi.platform.models import Action, AuditAction, User, Workspace
@@ -62,7 +62,7 @@ def calendar_feed_create(*, actor: User, workspace: Workspace) -> tuple[Calendar
             action=AuditAction.CREATE,
             object_key=FEED_OBJECT,
             object_id=feed.pk,
-            object_repr=_t("Calendar feed of %(name)s") % {"name": actor.full_name},
+            object_repr=gettext("Calendar feed of %(name)s") % {"name": actor.full_name},
             changes={"prefix": [None, prefix]},
         )
     return feed, mail.absolute_url(feed_path(prefix, secret))
@@ -81,7 +81,7 @@ def _revoke(actor: User, workspace: Workspace) -> int:
             action=AuditAction.DELETE,
             object_key=FEED_OBJECT,
             object_id=feed.pk,
-            object_repr=_t("Calendar feed of %(name)s") % {"name": actor.full_name},
+            object_repr=gettext("Calendar feed of %(name)s") % {"name": actor.full_name},
             changes={"prefix": [feed.prefix, None]},
         )
         revoked += 1

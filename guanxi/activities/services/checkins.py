@@ -24,7 +24,7 @@ import warnings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.common.errors import ApplicationError, Conflict, NotFound, PermissionDenied
@@ -412,7 +412,7 @@ def checkin_checkout(
             occurred_at=checkin.checked_in_at,
             duration_seconds=duration,
             outcome=outcome,
-            subject=_t("%(means)s: %(name)s")
+            subject=gettext("%(means)s: %(name)s")
             % {"means": VisitMeans(means).label, "name": customer.name if customer else ""},
             body=notes,
             account=checkin.account,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.common.errors import ApplicationError, NotFound
@@ -542,7 +542,7 @@ def _generate_batch(*, actor, workspace, period: Period, settings, rows: list[di
                 Task(
                     workspace_id=ws_id,
                     kind=TaskKind.VISIT,
-                    title=_t("Visit: %(name)s") % {"name": row["name"]},
+                    title=gettext("Visit: %(name)s") % {"name": row["name"]},
                     description=plan["notes"],
                     due_at=dt.datetime.combine(day, VISIT_HOUR, tzinfo=zone),
                     location=_location(row),
@@ -595,14 +595,14 @@ def visit_plans_generate(
         done += len(rows)
         last_pk = rows[-1]["pk"]
         if progress is not None:
-            progress(done, total, _t("%(n)s visits planned so far") % {"n": tasks_created})
+            progress(done, total, gettext("%(n)s visits planned so far") % {"n": tasks_created})
     with transaction.atomic():
         audit.log(
             actor=actor,
             workspace=workspace,
             action=AuditAction.CREATE,
             object_key=VISIT_PLAN,
-            object_repr=_t("Visit tasks for %(period)s") % {"period": parsed.label},
+            object_repr=gettext("Visit tasks for %(period)s") % {"period": parsed.label},
             changes={
                 "period": parsed.label,
                 "team": team.pk if team else None,

@@ -1,5 +1,5 @@
 from django import template
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -12,7 +12,7 @@ def audit_value(value):
     if isinstance(value, dict) and "label" in value:
         return value["label"]
     if isinstance(value, bool):
-        return _t("Yes") if value else _t("No")
+        return gettext("Yes") if value else gettext("No")
     if isinstance(value, list):
         return ", ".join(str(audit_value(v)) for v in value)
     return value

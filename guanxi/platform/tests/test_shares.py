@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from guanxi.common.errors import NotFound, PermissionDenied
 from guanxi.platform import selectors, services
@@ -379,13 +379,13 @@ def test_the_panel_shows_errors_in_the_users_language(client, owner, colleague, 
         response = _htmx(client, "post", _panel_url(job), data)
         assert response.status_code == 200
         with translation.override("zh-hans"):
-            expected = _t("Share with either a user or a team.")
+            expected = gettext("Share with either a user or a team.")
         assert (
             f'<div class="notice error" role="alert">{expected}</div>' in response.content.decode()
         )
     response = _htmx(client, "post", _panel_url(job), {"user_id": 10**9})
     with translation.override("zh-hans"):
-        expected = _t("Choose a user of this workspace.")
+        expected = gettext("Choose a user of this workspace.")
     assert expected in response.content.decode()
     assert not RecordShare.objects.across_workspaces().exists()
 
