@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the SMTP server fixture is imported by name, and pytest passes it in)
 """Issue 4's two "done when" scenarios in a real browser.
 
 1. "The rep who owned this deal quit; the customer arrives in 30 minutes": a manager
@@ -24,7 +23,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from guanxi.activities.tests.conftest import smtp_server  # noqa: F401
 from tests.e2e.conftest import PASSWORD, TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e

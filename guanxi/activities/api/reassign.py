@@ -8,6 +8,7 @@ from typing import Literal
 from ninja import Field, Router, Schema, Status
 
 from guanxi.common.api import Id, responses
+from guanxi.platform.api.jobs import job_data
 from guanxi.platform.schemas import JobOut
 
 from ..services import reassign
@@ -62,24 +63,6 @@ class ReassignIn(Schema):
     )
 
 
-def _job_out(job) -> dict:
-    return {
-        "id": job.pk,
-        "kind": job.kind,
-        "state": job.state,
-        "done": job.done,
-        "total": job.total,
-        "percent": job.percent,
-        "message": job.message,
-        "result": job.result,
-        "error": job.error,
-        "owner": {"id": job.owner.pk, "full_name": job.owner.full_name} if job.owner else None,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-    }
-
-
 @router.get(
     "/users/{user_id}/holdings",
     response=responses(HoldingsOut),
@@ -106,7 +89,7 @@ def holdings(request, user_id: Id):
 )
 def start(request, payload: ReassignIn):
     job = reassign.reassign_start(**_ws(request), **payload.dict())
-    return Status(202, _job_out(job))
+    return Status(202, job_data(job))
 
 
 @router.post(
@@ -118,4 +101,4 @@ def start(request, payload: ReassignIn):
 )
 def retry(request, job_id: Id):
     job = reassign.reassign_retry(**_ws(request), job_id=job_id)
-    return Status(202, _job_out(job))
+    return Status(202, job_data(job))

@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from guanxi.common.api import Id, PageParams, page_of, page_response, responses, text
 from guanxi.platform.api.common import _admin_scope
+from guanxi.platform.api.jobs import job_data
 from guanxi.platform.schemas import JobOut
 
 from ..models import VisitMeans
@@ -181,24 +182,7 @@ class GenerateIn(Schema):
 )
 def visit_plans_generate(request, payload: GenerateIn):
     job = visits.visit_plans_generate_start(**_ws(request), **payload.dict())
-    return Status(
-        202,
-        {
-            "id": job.pk,
-            "kind": job.kind,
-            "state": job.state,
-            "done": job.done,
-            "total": job.total,
-            "percent": job.percent,
-            "message": job.message,
-            "result": job.result,
-            "error": job.error,
-            "owner": _user(job.owner),
-            "created_at": job.created_at,
-            "started_at": job.started_at,
-            "finished_at": job.finished_at,
-        },
-    )
+    return Status(202, job_data(job))
 
 
 class ProgressFilters(Schema):

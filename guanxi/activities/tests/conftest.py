@@ -1,4 +1,5 @@
-"""Fixtures of the activities' tests: a real IMAP server (dovecot) on loopback."""
+"""Fixtures of the activities' tests: a real IMAP server (dovecot) on loopback (the SMTP
+server, ``smtp_server``, is in the root conftest)."""
 
 from __future__ import annotations
 
@@ -32,45 +33,6 @@ def imap_folder(dovecot):
     dovecot.create_folder(name)
     yield name
     dovecot.delete_folder(name)
-
-
-class SmtpSink:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages = []
-        self.recipients: list[list[str]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        import email
-        import email.policy
-
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on loopback (aiosmtpd) that Django's SMTP backend sends to."""
-    from aiosmtpd.controller import Controller
-
-    sink = SmtpSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=imap_server.free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.DEFAULT_FROM_EMAIL = "guanxi <noreply@crm.example.com>"
-    sink.port = controller.port
-    yield sink
-    controller.stop()
 
 
 @pytest.fixture(autouse=True)

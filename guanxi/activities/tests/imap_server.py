@@ -13,21 +13,16 @@ import imaplib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from guanxi.common.tests.smtp import free_port
+
 DOVECOT = "/usr/sbin/dovecot"
 USER = "crm"
 PASSWORD = "imap-test-secret"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def available() -> bool:

@@ -346,7 +346,7 @@ def test_a_read_only_user_may_not_send(workspace, contact, django_capture_on_com
 def test_connection_errors_are_retried_then_failed(
     workspace, rep, contact, settings, django_capture_on_commit_callbacks
 ):
-    from guanxi.activities.tests.imap_server import free_port
+    from guanxi.common.tests.smtp import free_port
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens

@@ -7,35 +7,22 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from guanxi.activities import reminder_jobs
 from guanxi.activities.models import Notification, ReminderState, Task
 from guanxi.activities.services import notifications
 from guanxi.activities.services import tasks as services
+from guanxi.common.tests.smtp import free_port
 from guanxi.customers.tests.factories import AccountFactory
 from guanxi.platform.tests.factories import UserFactory
-from guanxi.platform.tests.test_auth_password_reset import Mailbox, free_port
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def smtp(settings):
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.DEFAULT_FROM_EMAIL = "guanxi <noreply@crm.example.com>"
-    yield box
-    controller.stop()
+def smtp(smtp_server):
+    return smtp_server
 
 
 @pytest.fixture

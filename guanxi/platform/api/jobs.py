@@ -13,7 +13,8 @@ from ..schemas import JobOut
 from .common import _ref_user, _ws, router
 
 
-def _job_data(job: Job) -> dict:
+def job_data(job: Job) -> dict:
+    """A job as ``JobOut``; other apps' endpoints that start a job answer with it."""
     return {
         "id": job.pk,
         "kind": job.kind,
@@ -40,7 +41,7 @@ def _job_data(job: Job) -> dict:
 )
 def jobs_list(request, page: Query[PageParams]):
     qs = selectors.job_list(**_ws(request))
-    return page_response(qs, page, _job_data, key="pk", descending=True)
+    return page_response(qs, page, job_data, key="pk", descending=True)
 
 
 @router.get(
@@ -54,4 +55,4 @@ def jobs_get(request, job_id: Id):
     job = selectors.job_list(**_ws(request)).filter(pk=job_id).first()
     if job is None:
         raise NotFound()
-    return _job_data(job)
+    return job_data(job)
