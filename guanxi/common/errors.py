@@ -65,3 +65,25 @@ class Conflict(ApplicationError):
 
     def __init__(self, message, *, code: str = "conflict", fields=None):
         super().__init__(message, code=code, fields=fields)
+
+
+class FieldErrors:
+    """Collects every bad field of one input, so the user sees all of them at once; nothing
+    is written unless ``raise_if_any`` passes."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list] = {}
+
+    def add(self, field: str, message) -> None:
+        self.fields.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if not self.fields:
+            return
+        if len(self.fields) == 1:
+            message = next(iter(self.fields.values()))[0]
+        else:
+            from django.utils.translation import gettext_lazy as _
+
+            message = _("Some fields are not valid.")
+        raise ApplicationError(message, fields=self.fields)

@@ -15,14 +15,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.common.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from guanxi.common.errors import ApplicationError, Conflict, FieldErrors, NotFound, PermissionDenied
 from guanxi.platform import audit, permissions
 from guanxi.platform.models import Action, User, Workspace
 
 from ..models import Commitment, CommitmentStatus, EntryKind, TimelineEntry
 from ..objects import COMMITMENT
 from ..selectors.commitments import commitment_list
-from .timeline import _Errors, _text, customers_for, record_entry
+from .timeline import _text, customers_for, record_entry
 
 MAX_TEXT = 2000
 CLOSING = (CommitmentStatus.KEPT, CommitmentStatus.BROKEN, CommitmentStatus.CANCELLED)
@@ -40,7 +40,7 @@ def may_promise_for_others(actor: User) -> bool:
     )
 
 
-def _due(errors: _Errors, value) -> dt.date | None:
+def _due(errors: FieldErrors, value) -> dt.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):
@@ -59,7 +59,7 @@ def _due(errors: _Errors, value) -> dt.date | None:
     return value
 
 
-def clean_promise(errors: _Errors, *, text, due_date) -> dict:
+def clean_promise(errors: FieldErrors, *, text, due_date) -> dict:
     """What was promised and by when (not in the past)."""
     text = _text(errors, text, field="commitment_text", max_length=MAX_TEXT)
     if not text:
@@ -164,7 +164,7 @@ def commitment_create(
     past), by whom (the actor; a manager may name another user). ``source_entry_id`` links
     the activity in which it was made. Puts a ``commitment`` entry on the timeline."""
     permissions.require(actor, COMMITMENT, Action.CREATE)
-    errors = _Errors()
+    errors = FieldErrors()
     promise = clean_promise(errors, text=text, due_date=due_date)
     if "commitment_text" in errors.fields:
         errors.fields["text"] = errors.fields.pop("commitment_text")
@@ -242,7 +242,7 @@ def commitment_update(
             _("Unknown fields: %(fields)s.") % {"fields": ", ".join(unknown)},
             fields={name: [_("Unknown field.")] for name in unknown},
         )
-    errors = _Errors()
+    errors = FieldErrors()
     values: dict = {}
     if "text" in changes:
         values["text"] = _text(errors, changes["text"], field="text", max_length=MAX_TEXT)
@@ -293,7 +293,7 @@ def commitment_close(
     """Mark an open commitment kept, broken or cancelled, with an optional note. Puts a
     ``commitment`` entry on the timeline; audited. Closing a closed one is a conflict."""
     permissions.require(actor, COMMITMENT, Action.UPDATE)
-    errors = _Errors()
+    errors = FieldErrors()
     if status not in CLOSING:
         errors.add("status", _("Choose kept, broken or cancelled."))
     resolution = _text(errors, resolution, field="resolution", max_length=500)

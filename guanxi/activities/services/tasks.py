@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.common.errors import ApplicationError, PermissionDenied
+from guanxi.common.errors import ApplicationError, FieldErrors, PermissionDenied
 from guanxi.customers import selectors as customer_selectors
 from guanxi.platform import audit, permissions, registry
 from guanxi.platform.models import Action, User, Visibility, Workspace
@@ -132,26 +132,7 @@ def assignable_users(*, workspace: Workspace, actor: User) -> list[User]:
 # --- validation ------------------------------------------------------------------------------
 
 
-class _Errors:
-    """Collects every bad field, so the user sees all of them at once."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, list] = {}
-
-    def add(self, field: str, message) -> None:
-        self.fields.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if not self.fields:
-            return
-        if len(self.fields) == 1:
-            message = next(iter(self.fields.values()))[0]
-        else:
-            message = _("Some fields are not valid.")
-        raise ApplicationError(message, fields=self.fields)
-
-
-def _text(errors: _Errors, value, *, field: str, max_length: int, required=False) -> str:
+def _text(errors: FieldErrors, value, *, field: str, max_length: int, required=False) -> str:
     text = str(value or "").strip()
     if "\x00" in text:
         errors.add(field, _("Text may not contain NUL characters."))
@@ -162,14 +143,14 @@ def _text(errors: _Errors, value, *, field: str, max_length: int, required=False
     return text
 
 
-def _choice(errors: _Errors, value, choices, *, field: str) -> str:
+def _choice(errors: FieldErrors, value, choices, *, field: str) -> str:
     value = str(value or "").strip()
     if value not in choices.values:
         errors.add(field, _("“%(value)s” is not one of the choices.") % {"value": value})
     return value
 
 
-def _utc(errors: _Errors, value, actor: User, *, field: str) -> dt.datetime | None:
+def _utc(errors: FieldErrors, value, actor: User, *, field: str) -> dt.datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -184,7 +165,7 @@ def _utc(errors: _Errors, value, actor: User, *, field: str) -> dt.datetime | No
         return None
 
 
-def _user(errors: _Errors, workspace, user_id, *, field: str) -> User | None:
+def _user(errors: FieldErrors, workspace, user_id, *, field: str) -> User | None:
     try:
         pk = int(user_id)
     except (TypeError, ValueError):
@@ -201,7 +182,7 @@ def _user(errors: _Errors, workspace, user_id, *, field: str) -> User | None:
     return user
 
 
-def _customer(errors: _Errors, workspace, actor, *, account_id, contact_id):
+def _customer(errors: FieldErrors, workspace, actor, *, account_id, contact_id):
     account = contact = None
     if account_id not in (None, ""):
         account = (
@@ -229,7 +210,7 @@ def _int(value) -> int:
         return 0
 
 
-def _related(errors: _Errors, workspace, key: str, object_id) -> tuple[str, int | None]:
+def _related(errors: FieldErrors, workspace, key: str, object_id) -> tuple[str, int | None]:
     key = str(key or "").strip()
     if not key and object_id in (None, ""):
         return "", None
@@ -255,7 +236,7 @@ def _clean(
 ) -> dict:
     """The final field values of a new task, or of ``current`` with ``values`` applied.
     Raises one ``ApplicationError`` listing every bad field; writes nothing."""
-    errors = _Errors()
+    errors = FieldErrors()
 
     def given(name):
         return name in values
@@ -503,7 +484,7 @@ def task_complete(
     gets its next occurrence — once: completing again (or after a reopen) adds no other.
     Completing a done task changes nothing."""
     permissions.require(actor, TASK, Action.UPDATE)
-    errors = _Errors()
+    errors = FieldErrors()
     note = _text(errors, note, field="note", max_length=10_000)
     errors.raise_if_any()
     now = now or timezone.now()

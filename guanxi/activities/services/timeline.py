@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.common.errors import ApplicationError, NotFound
+from guanxi.common.errors import FieldErrors, NotFound
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.models import Account, Contact
 from guanxi.platform import audit, permissions
@@ -148,24 +148,7 @@ def _touch(workspace_id: int, account_id, contact_ids: list[int], at: dt.datetim
 # --- logging an activity -----------------------------------------------------------------------
 
 
-class _Errors:
-    """Every bad field reported at once, as the customers' forms do."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, list] = {}
-
-    def add(self, field: str, message) -> None:
-        self.fields.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if not self.fields:
-            return
-        messages = [m for msgs in self.fields.values() for m in msgs]
-        message = messages[0] if len(messages) == 1 else _("Some fields are not valid.")
-        raise ApplicationError(message, fields=self.fields)
-
-
-def _text(errors: _Errors, value, *, field: str, max_length: int) -> str:
+def _text(errors: FieldErrors, value, *, field: str, max_length: int) -> str:
     text = "" if value is None else str(value)
     if "\x00" in text:
         errors.add(field, _("Text may not contain NUL characters."))
@@ -176,7 +159,7 @@ def _text(errors: _Errors, value, *, field: str, max_length: int) -> str:
     return text
 
 
-def clean_time(errors: _Errors, value, *, field: str = "occurred_at") -> dt.datetime | None:
+def clean_time(errors: FieldErrors, value, *, field: str = "occurred_at") -> dt.datetime | None:
     """A time something happened: given, readable, after 1970 and not in the future."""
     if value in (None, ""):
         errors.add(field, _("Enter when it happened."))
@@ -201,7 +184,7 @@ def clean_time(errors: _Errors, value, *, field: str = "occurred_at") -> dt.date
     return value
 
 
-def _choice(errors: _Errors, value, choices, *, field: str, message) -> str:
+def _choice(errors: FieldErrors, value, choices, *, field: str, message) -> str:
     value = str(value or "").strip()
     if value and value not in choices.values:
         errors.add(field, message)
@@ -209,7 +192,7 @@ def _choice(errors: _Errors, value, choices, *, field: str, message) -> str:
     return value
 
 
-def _duration(errors: _Errors, value) -> int | None:
+def _duration(errors: FieldErrors, value) -> int | None:
     if value in (None, ""):
         return None
     try:
@@ -292,7 +275,7 @@ def entry_log(
     transaction, linked to the entry.
     """
     permissions.require(actor, ENTRY, Action.CREATE)
-    errors = _Errors()
+    errors = FieldErrors()
     kind = str(kind or "").strip()
     if kind not in LOGGABLE_KINDS:
         errors.add("kind", _("Choose a call, e-mail, SMS, meeting, visit or note."))
