@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_POST
 
-from guanxi.common.views import page
+from guanxi.common.views import actor_scope, page
 from guanxi.platform import permissions
 from guanxi.platform.models import Action
 
@@ -17,10 +17,6 @@ from .objects import TASK
 from .selectors import calendar as selectors
 from .services import calendar as services
 from .task_views import checkin_url
-
-
-def _ws(request) -> dict:
-    return {"actor": request.user, "workspace": request.workspace}
 
 
 @page
@@ -34,11 +30,11 @@ def calendar_page(request):
         day = parse_date(request.GET.get("date") or "") or today
     except ValueError:
         day = today
-    user = selectors.calendar_user(**_ws(request), user_id=request.GET.get("user") or None)
+    user = selectors.calendar_user(**actor_scope(request), user_id=request.GET.get("user") or None)
     first, stop = selectors.window(view, day)
     start = localtime.day_bounds(user, first)[0]
     end = localtime.day_bounds(user, stop)[0]
-    events = selectors.events(**_ws(request), user=user, start=start, end=end)
+    events = selectors.events(**actor_scope(request), user=user, start=start, end=end)
     for event in events:
         event.extra["checkin_url"] = checkin_url(event.task)
     days = selectors.days(events, user=user, first=first, stop=stop, month=day.month, today=today)
@@ -52,9 +48,9 @@ def calendar_page(request):
         "prev": selectors.step(view, day, -1),
         "next": selectors.step(view, day, 1),
         "shown_user": user,
-        "members": selectors.team_members(**_ws(request)),
+        "members": selectors.team_members(**actor_scope(request)),
         "user_param": "" if user.pk == request.user.pk else str(user.pk),
-        "feed": services.calendar_feed_active(**_ws(request)),
+        "feed": services.calendar_feed_active(**actor_scope(request)),
         "views": [(v, v) for v in selectors.VIEWS],
     }
     return render(request, "activities/calendar_page.html", context)
@@ -65,9 +61,9 @@ def calendar_page(request):
 def calendar_feed(request):
     """Create (or replace) the private feed — its URL is shown this once — or revoke it."""
     if request.POST.get("op") == "revoke":
-        services.calendar_feed_revoke(**_ws(request))
+        services.calendar_feed_revoke(**actor_scope(request))
         return render(request, "activities/calendar_feed.html", {"feed": None, "revoked": True})
-    feed, url = services.calendar_feed_create(**_ws(request))
+    feed, url = services.calendar_feed_create(**actor_scope(request))
     return render(request, "activities/calendar_feed.html", {"feed": feed, "url": url})
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError
 from guanxi.common.pagination import paginate
-from guanxi.common.views import error_message, page
+from guanxi.common.views import actor_scope, error_message, page
 from guanxi.customers import search
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.models import AccountContact, Contact
@@ -32,10 +32,6 @@ PANEL_KINDS = {"account": ACCOUNT, "contact": CONTACT}
 PANEL_ROWS = 10
 
 
-def _ws(request) -> dict:
-    return {"actor": request.user, "workspace": request.workspace}
-
-
 def _customer_url(email) -> str:
     if email.contact_id:
         return reverse("customers:contact_detail", args=[email.contact_id])
@@ -50,7 +46,7 @@ def _customer_url(email) -> str:
 def _account_contacts(request, account) -> list[Contact]:
     """The people at an account the actor may see (primary account or a membership)."""
     at_account = AccountContact.objects.in_workspace(request.workspace).filter(account=account)
-    visible = customer_selectors.contact_list(**_ws(request))
+    visible = customer_selectors.contact_list(**actor_scope(request))
     return list(
         visible.filter(Q(account=account) | Q(pk__in=at_account.values("contact_id"))).order_by(
             "name", "id"
@@ -67,20 +63,24 @@ def compose(request):
     parent = contact = account = None
     if params.get("reply_to") or params.get("in_reply_to"):
         parent = email_selectors.email_get(
-            **_ws(request), email_id=params.get("reply_to") or params.get("in_reply_to")
+            **actor_scope(request), email_id=params.get("reply_to") or params.get("in_reply_to")
         )
         contact, account = parent.contact, parent.account
     if params.get("account"):
-        account = customer_selectors.account_get(**_ws(request), account_id=params["account"])
+        account = customer_selectors.account_get(
+            **actor_scope(request), account_id=params["account"]
+        )
     if params.get("contact"):
-        contact = customer_selectors.contact_get(**_ws(request), contact_id=params["contact"])
+        contact = customer_selectors.contact_get(
+            **actor_scope(request), contact_id=params["contact"]
+        )
         account = account or contact.account
     if account is None and contact is None and parent is None:
         raise Http404()
     contacts = _account_contacts(request, account) if account is not None else []
     if contact is not None and all(c.pk != contact.pk for c in contacts):
         contacts.insert(0, contact)
-    templates = list(email_selectors.template_list(**_ws(request), active_only=True))
+    templates = list(email_selectors.template_list(**actor_scope(request), active_only=True))
     initial = {"contact": contact.pk if contact else None}
     if parent is not None:
         initial.update(
@@ -100,7 +100,7 @@ def compose(request):
         data = form.cleaned_data
         try:
             sent = email_out.email_send(
-                **_ws(request),
+                **actor_scope(request),
                 contact_id=data["contact"],
                 account_id=account.pk if account is not None else None,
                 to=data["to"],
@@ -138,7 +138,9 @@ def compose_template(request):
     (placeholders stay until it is sent)."""
     template = None
     if request.GET.get("template"):
-        template = email_selectors.template_get(**_ws(request), template_id=request.GET["template"])
+        template = email_selectors.template_get(
+            **actor_scope(request), template_id=request.GET["template"]
+        )
     form = ComposeForm(
         initial={
             "subject": template.subject if template else "",
@@ -154,7 +156,7 @@ def compose_template(request):
 
 @page
 def email_detail(request, pk: int):
-    email = email_selectors.email_get(**_ws(request), email_id=pk)
+    email = email_selectors.email_get(**actor_scope(request), email_id=pk)
     attachments = list(email.attachments.order_by("id"))
     waiting = email.status == EmailStatus.TRIAGE
     may_triage = waiting and email_in.may_triage(request.user, email)
@@ -177,7 +179,7 @@ def email_detail(request, pk: int):
 def attachment_download(request, pk: int, attachment_id: int):
     """An attachment, only for those who may read its message (never a public URL)."""
     _email, attachment = email_selectors.attachment_get(
-        **_ws(request), email_id=pk, attachment_id=attachment_id
+        **actor_scope(request), email_id=pk, attachment_id=attachment_id
     )
     try:
         handle = attachment.file.open("rb")
@@ -200,7 +202,7 @@ def email_file(request, pk: int):
     if form.is_valid():
         try:
             email = email_in.email_file(
-                **_ws(request),
+                **actor_scope(request),
                 email_id=pk,
                 contact_id=form.cleaned_data["contact"],
                 account_id=form.cleaned_data["account"],
@@ -218,7 +220,7 @@ def email_file(request, pk: int):
 @require_POST
 def email_dismiss(request, pk: int):
     try:
-        email_in.email_dismiss(**_ws(request), email_id=pk)
+        email_in.email_dismiss(**actor_scope(request), email_id=pk)
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
         return redirect("activities:email_detail", pk)
@@ -230,7 +232,7 @@ def email_dismiss(request, pk: int):
 @require_POST
 def email_action(request, pk: int, key: str):
     try:
-        email_in.email_triage_action(**_ws(request), email_id=pk, key=key)
+        email_in.email_triage_action(**actor_scope(request), email_id=pk, key=key)
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
         return redirect("activities:email_detail", pk)
@@ -241,12 +243,12 @@ def email_action(request, pk: int, key: str):
 @page
 def file_search(request, pk: int):
     """htmx: contacts and accounts matching ``q``, to choose where a message goes."""
-    email_selectors.email_get(**_ws(request), email_id=pk)
+    email_selectors.email_get(**actor_scope(request), email_id=pk)
     term = (request.GET.get("q") or "").strip()[:100]
     contacts = accounts = []
     if term:
-        contacts = search.search_contacts(**_ws(request), term=term, limit=10)
-        accounts = search.search_accounts(**_ws(request), term=term, limit=5)
+        contacts = search.search_contacts(**actor_scope(request), term=term, limit=10)
+        accounts = search.search_accounts(**actor_scope(request), term=term, limit=5)
     return render(
         request,
         "activities/email_file_results.html",
@@ -260,7 +262,7 @@ def file_search(request, pk: int):
 @page
 def triage(request):
     permissions.require(request.user, EMAIL, "read")
-    qs = email_selectors.triage_list(**_ws(request))
+    qs = email_selectors.triage_list(**actor_scope(request))
     result = paginate(
         qs, key="created_at", descending=True, cursor=request.GET.get("cursor"), limit=50
     )
@@ -279,11 +281,11 @@ def customer_panel(request, kind: str, pk: int):
     if object_key is None:
         raise Http404()
     if object_key == CONTACT:
-        record = customer_selectors.contact_get(**_ws(request), contact_id=pk)
-        rows = email_selectors.for_customer(**_ws(request), contact=record)
+        record = customer_selectors.contact_get(**actor_scope(request), contact_id=pk)
+        rows = email_selectors.for_customer(**actor_scope(request), contact=record)
     else:
-        record = customer_selectors.account_get(**_ws(request), account_id=pk)
-        rows = email_selectors.for_customer(**_ws(request), account=record)
+        record = customer_selectors.account_get(**actor_scope(request), account_id=pk)
+        rows = email_selectors.for_customer(**actor_scope(request), account=record)
     return render(
         request,
         "activities/email_panel.html",
@@ -306,7 +308,7 @@ def template_list(request):
         request,
         "activities/email_template_list.html",
         {
-            "templates": email_selectors.template_list(**_ws(request)),
+            "templates": email_selectors.template_list(**actor_scope(request)),
             "can_edit": permissions.can(request.user, EMAIL, "update"),
         },
     )
@@ -315,7 +317,7 @@ def template_list(request):
 @page
 def template_edit(request, pk: int | None = None):
     permissions.require(request.user, EMAIL, "update")
-    template = email_selectors.template_get(**_ws(request), template_id=pk) if pk else None
+    template = email_selectors.template_get(**actor_scope(request), template_id=pk) if pk else None
     initial = (
         {
             f: getattr(template, f)
@@ -328,10 +330,10 @@ def template_edit(request, pk: int | None = None):
     if request.method == "POST" and form.is_valid():
         try:
             if template is None:
-                email_templates.template_create(**_ws(request), **form.cleaned_data)
+                email_templates.template_create(**actor_scope(request), **form.cleaned_data)
             else:
                 email_templates.template_update(
-                    **_ws(request), template_id=template.pk, **form.cleaned_data
+                    **actor_scope(request), template_id=template.pk, **form.cleaned_data
                 )
         except ApplicationError as exc:
             form.apply_error(exc)
@@ -346,7 +348,7 @@ def template_edit(request, pk: int | None = None):
 @page
 @require_POST
 def template_delete(request, pk: int):
-    email_templates.template_delete(**_ws(request), template_id=pk)
+    email_templates.template_delete(**actor_scope(request), template_id=pk)
     messages.success(request, gettext("Template deleted."))
     return redirect("activities:email_templates")
 
@@ -359,14 +361,14 @@ def mailbox_list(request):
     return render(
         request,
         "activities/email_mailbox_list.html",
-        {"mailboxes": list(email_selectors.mailbox_list(**_ws(request)))},
+        {"mailboxes": list(email_selectors.mailbox_list(**actor_scope(request)))},
     )
 
 
 @page
 def mailbox_edit(request, pk: int | None = None):
     permissions.require_admin(request.user)
-    mailbox = email_selectors.mailbox_get(**_ws(request), mailbox_id=pk) if pk else None
+    mailbox = email_selectors.mailbox_get(**actor_scope(request), mailbox_id=pk) if pk else None
     initial = None
     if mailbox is not None:
         initial = {
@@ -387,10 +389,10 @@ def mailbox_edit(request, pk: int | None = None):
     if request.method == "POST" and form.is_valid():
         try:
             if mailbox is None:
-                email_mailboxes.mailbox_create(**_ws(request), **form.values())
+                email_mailboxes.mailbox_create(**actor_scope(request), **form.values())
             else:
                 email_mailboxes.mailbox_update(
-                    **_ws(request), mailbox_id=mailbox.pk, **form.values()
+                    **actor_scope(request), mailbox_id=mailbox.pk, **form.values()
                 )
         except ApplicationError as exc:
             form.apply_error(exc)
@@ -403,7 +405,7 @@ def mailbox_edit(request, pk: int | None = None):
 @page
 @require_POST
 def mailbox_delete(request, pk: int):
-    email_mailboxes.mailbox_delete(**_ws(request), mailbox_id=pk)
+    email_mailboxes.mailbox_delete(**actor_scope(request), mailbox_id=pk)
     messages.success(request, gettext("Mailbox deleted."))
     return redirect("activities:email_mailboxes")
 
@@ -413,7 +415,7 @@ def mailbox_delete(request, pk: int):
 def mailbox_test(request, pk: int):
     """The "test connection" button: htmx swaps in the answer."""
     try:
-        result = email_mailboxes.mailbox_test(**_ws(request), mailbox_id=pk)
+        result = email_mailboxes.mailbox_test(**actor_scope(request), mailbox_id=pk)
     except email_mailboxes.ImapFailed as exc:
         result = {"ok": False, "error": str(exc.message)}
     if request.htmx:
@@ -430,6 +432,6 @@ def mailbox_test(request, pk: int):
 @page
 @require_POST
 def mailbox_fetch(request, pk: int):
-    email_mailboxes.mailbox_fetch_now(**_ws(request), mailbox_id=pk)
+    email_mailboxes.mailbox_fetch_now(**actor_scope(request), mailbox_id=pk)
     messages.success(request, gettext("Fetching now; new messages appear in a moment."))
     return redirect("activities:email_mailboxes")

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError, NotFound, PermissionDenied
 from guanxi.common.pagination import paginate
-from guanxi.common.views import page
+from guanxi.common.views import actor_scope, page
 from guanxi.customers import selectors as customer_selectors
 from guanxi.platform import permissions
 from guanxi.platform.models import Action, Visibility
@@ -33,10 +33,6 @@ from .task_forms import REMINDER_CHOICES, QuickTaskForm, TaskForm
 
 PAGE_SIZE = 50
 REMINDER_MINUTES = {int(v) for v, _label in REMINDER_CHOICES if v.isdigit()}
-
-
-def _ws(request) -> dict:
-    return {"actor": request.user, "workspace": request.workspace}
 
 
 def url_or_none(name: str, *args, query: str = "") -> str | None:
@@ -85,14 +81,14 @@ def _task_list(request, *, team: bool):
     if not team and "status" not in params:
         params["status"] = TaskStatus.OPEN
     error = None
-    qs = selectors.task_list(**_ws(request))
+    qs = selectors.task_list(**actor_scope(request))
     try:
         filters = selectors.parse_filters(params)
         qs = selectors.filter_tasks(qs, filters, actor=request.user)
         page = paginate(qs, key="due_at", cursor=request.GET.get("cursor"), limit=PAGE_SIZE)
     except ApplicationError as exc:
         error = exc
-        page = paginate(selectors.task_list(**_ws(request)).none(), key="due_at")
+        page = paginate(selectors.task_list(**actor_scope(request)).none(), key="due_at")
     now = timezone.now()
     for task in page.items:
         task.is_overdue = selectors.is_overdue(task, actor=request.user, now=now)
@@ -108,7 +104,7 @@ def _task_list(request, *, team: bool):
         "statuses": TaskStatus.choices,
         "kinds": TaskKind.choices,
         "periods": list(selectors.PERIODS.items()),
-        "assignees": services.assignable_users(**_ws(request)) if team else [],
+        "assignees": services.assignable_users(**actor_scope(request)) if team else [],
         "error": error,
         "can_update": permissions.can(request.user, TASK, Action.UPDATE),
     }
@@ -129,7 +125,9 @@ def team_tasks(request):
 
 def _bulk(request):
     try:
-        count = services.tasks_complete(**_ws(request), task_ids=request.POST.getlist("ids"))
+        count = services.tasks_complete(
+            **actor_scope(request), task_ids=request.POST.getlist("ids")
+        )
     except ApplicationError as exc:
         if exc.status in (403, 404):
             raise
@@ -176,9 +174,9 @@ def _customer_of(request, account_id, contact_id):
     """The linked customer's name for the form, if the actor can see it."""
     try:
         if account_id:
-            return customer_selectors.account_get(**_ws(request), account_id=account_id)
+            return customer_selectors.account_get(**actor_scope(request), account_id=account_id)
         if contact_id:
-            return customer_selectors.contact_get(**_ws(request), contact_id=contact_id)
+            return customer_selectors.contact_get(**actor_scope(request), contact_id=contact_id)
     except NotFound:
         return None
     return None
@@ -197,7 +195,7 @@ def task_create(request):
     form = TaskForm(request.POST or None, initial=initial, assignees=_assignees(request))
     if request.method == "POST" and form.is_valid():
         try:
-            task = services.task_create(**_ws(request), **form.service_values())
+            task = services.task_create(**actor_scope(request), **form.service_values())
         except ApplicationError as exc:
             if exc.status in (403, 404):
                 raise
@@ -217,7 +215,7 @@ def task_create(request):
 
 @page
 def task_edit(request, pk: int):
-    task = selectors.task_get(**_ws(request), task_id=pk)
+    task = selectors.task_get(**actor_scope(request), task_id=pk)
     form = TaskForm(
         request.POST or None,
         initial=_initial_from(task, request.user),
@@ -236,7 +234,7 @@ def task_edit(request, pk: int):
             values.pop("account_id")
             values.pop("contact_id")
         try:
-            services.task_update(**_ws(request), task_id=pk, **values)
+            services.task_update(**actor_scope(request), task_id=pk, **values)
         except ApplicationError as exc:
             if exc.status in (403, 404):
                 raise
@@ -259,7 +257,7 @@ def task_edit(request, pk: int):
 
 
 def _assignees(request, current=None):
-    users = services.assignable_users(**_ws(request))
+    users = services.assignable_users(**actor_scope(request))
     if current is not None and all(u.pk != current.pk for u in users):
         users.append(current)
     return users
@@ -281,7 +279,7 @@ def task_action(request, pk: int, action: str):
         raise NotFound()
     task = None
     try:
-        task = run(**_ws(request), task_id=pk)
+        task = run(**actor_scope(request), task_id=pk)
     except ApplicationError as exc:
         if exc.status in (403, 404):
             raise
@@ -321,7 +319,7 @@ def task_quick_add(request):
     task = None
     if form.is_valid():
         try:
-            task = services.task_create(**_ws(request), **form.service_values())
+            task = services.task_create(**actor_scope(request), **form.service_values())
         except ApplicationError as exc:
             if exc.status in (403, 404):
                 raise
@@ -349,7 +347,7 @@ def my_day_context(request) -> dict | None:
     user = request.user
     if not permissions.can(user, TASK, Action.READ):
         return None
-    day = selectors.my_day(**_ws(request))
+    day = selectors.my_day(**actor_scope(request))
     for task in (*day.overdue, *day.today_tasks, *day.tomorrow):
         task.checkin_url = checkin_url(task)
     today = day.today
@@ -381,12 +379,12 @@ def my_day(request):
 def customer_tasks_panel(request, kind: str, pk: int):
     permissions.require(request.user, TASK, Action.READ)
     if kind == "accounts":
-        record = customer_selectors.account_get(**_ws(request), account_id=pk)
-        tasks = selectors.customer_open_tasks(**_ws(request), account_id=record.pk)
+        record = customer_selectors.account_get(**actor_scope(request), account_id=pk)
+        tasks = selectors.customer_open_tasks(**actor_scope(request), account_id=record.pk)
         initial = {"account": record.pk}
     else:
-        record = customer_selectors.contact_get(**_ws(request), contact_id=pk)
-        tasks = selectors.customer_open_tasks(**_ws(request), contact_id=record.pk)
+        record = customer_selectors.contact_get(**actor_scope(request), contact_id=pk)
+        tasks = selectors.customer_open_tasks(**actor_scope(request), contact_id=record.pk)
         initial = {"contact": record.pk, "account": record.account_id}
     for task in tasks:
         task.checkin_url = checkin_url(task)
@@ -417,13 +415,13 @@ def customer_tasks_panel(request, kind: str, pk: int):
 @page
 def notification_bell(request):
     """The top bar's bell: one query (the unread count, capped)."""
-    count = selectors.unread_count(**_ws(request))
+    count = selectors.unread_count(**actor_scope(request))
     return render(request, "activities/task_bell.html", {"count": count})
 
 
 @page
 def notification_list(request):
-    qs = selectors.notification_list(**_ws(request)).select_related("task")
+    qs = selectors.notification_list(**actor_scope(request)).select_related("task")
     page = paginate(qs, key="created_at", descending=True, cursor=request.GET.get("cursor"))
     now = timezone.now()
     for note in page.items:
@@ -435,7 +433,7 @@ def notification_list(request):
         {
             "notifications": page.items,
             "next_cursor": page.next_cursor,
-            "unread": selectors.unread_count(**_ws(request)),
+            "unread": selectors.unread_count(**actor_scope(request)),
         },
     )
 
@@ -443,7 +441,7 @@ def notification_list(request):
 @page
 @require_POST
 def notification_read(request, pk: int):
-    note = notifications.notification_mark_read(**_ws(request), notification_id=pk)
+    note = notifications.notification_mark_read(**actor_scope(request), notification_id=pk)
     if request.POST.get("go") and note.url.startswith("/"):
         return redirect(note.url)
     if request.htmx:
@@ -456,6 +454,6 @@ def notification_read(request, pk: int):
 @page
 @require_POST
 def notifications_read_all(request):
-    count = notifications.notifications_mark_all_read(**_ws(request))
+    count = notifications.notifications_mark_all_read(**actor_scope(request))
     messages.success(request, gettext("%(n)s notifications marked read.") % {"n": count})
     return redirect(_back(request, reverse("activities:notification_list")))

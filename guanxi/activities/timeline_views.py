@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanxi.common.errors import ApplicationError
-from guanxi.common.views import error_message, page
+from guanxi.common.views import actor_scope, error_message, page
 from guanxi.customers import selectors as customer_selectors
 from guanxi.platform import permissions
 from guanxi.platform.models import Action, User
@@ -47,18 +47,14 @@ QUICK_LABELS = {
 }
 
 
-def _ws(request) -> dict:
-    return {"actor": request.user, "workspace": request.workspace}
-
-
 def customer(request, kind_path: str, pk: int):
     """The account or contact of a URL, visible to the actor (404 otherwise)."""
     object_key = KINDS.get(kind_path)
     if object_key is None:
         raise Http404()
     if object_key == ACCOUNT:
-        return object_key, customer_selectors.account_get(**_ws(request), account_id=pk)
-    return object_key, customer_selectors.contact_get(**_ws(request), contact_id=pk)
+        return object_key, customer_selectors.account_get(**actor_scope(request), account_id=pk)
+    return object_key, customer_selectors.contact_get(**actor_scope(request), contact_id=pk)
 
 
 def _detail_url(object_key: str, record) -> str:
@@ -84,7 +80,7 @@ def contact_choices(request, object_key: str, record) -> list[tuple[int, str]]:
     if object_key != ACCOUNT:
         return []
     contacts = (
-        customer_selectors.contact_list(**_ws(request))
+        customer_selectors.contact_list(**actor_scope(request))
         .filter(memberships__account=record)
         .select_related(None)
         .only("pk", "name")
@@ -98,7 +94,7 @@ def _filters(form: FilterForm) -> timeline_selectors.TimelineFilters:
 
 
 def _timeline_page(request, object_key, record, filters, cursor=None):
-    kwargs = {**_ws(request), "filters": filters, "cursor": cursor}
+    kwargs = {**actor_scope(request), "filters": filters, "cursor": cursor}
     if object_key == ACCOUNT:
         result = timeline_selectors.account_timeline(account=record, **kwargs)
     else:
@@ -283,7 +279,7 @@ def timeline_log(request, kind: str, pk: int):
         else:
             values["contact_ids"] = [record.pk]
         try:
-            saved = timeline_services.entry_log(**_ws(request), **values)
+            saved = timeline_services.entry_log(**actor_scope(request), **values)
         except ApplicationError as exc:
             error_message(exc)  # denials and unknown records keep their 403/404 pages
             form.add_service_errors(exc)
@@ -326,7 +322,7 @@ def commitments_context(request, object_key: str, record, *, form=None) -> dict:
     opened (``form`` is given back with its errors)."""
     actor = request.user
     groups = commitment_selectors.open_by_promiser(
-        **_ws(request),
+        **actor_scope(request),
         account=record if object_key == ACCOUNT else None,
         contact=record if object_key == CONTACT else None,
     )
@@ -403,7 +399,7 @@ def commitment_create(request, kind: str, pk: int):
             target["contact_id"] = data["contact"]
         try:
             saved = commitment_services.commitment_create(
-                **_ws(request),
+                **actor_scope(request),
                 text=data["text"],
                 due_date=data.get("due_date"),
                 promised_by_id=data.get("promised_by"),
@@ -444,7 +440,7 @@ def commitment_close(request, pk: int):
     events: dict = {}
     try:
         commitment_services.commitment_close(
-            **_ws(request),
+            **actor_scope(request),
             commitment_id=pk,
             status=request.POST.get("status", ""),
             resolution=request.POST.get("resolution", ""),

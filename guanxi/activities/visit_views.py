@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError
 from guanxi.common.pagination import paginate
-from guanxi.common.views import error_message, page
+from guanxi.common.views import actor_scope, error_message, page
 from guanxi.customers import selectors as customer_selectors
 from guanxi.platform import permissions
 from guanxi.platform.models import User
@@ -32,11 +32,6 @@ from .visit_forms import (
     VisitPlanForm,
     VisitSettingsForm,
 )
-
-
-def _ws(request) -> dict:
-    return {"actor": request.user, "workspace": request.workspace}
-
 
 # --- settings -----------------------------------------------------------------------------------
 
@@ -58,7 +53,7 @@ def visit_settings(request):
     if request.method == "POST" and form.is_valid():
         try:
             visits.visit_settings_update(
-                **_ws(request),
+                **actor_scope(request),
                 visits_per_year_by_type=form.by_type(),
                 visits_per_year_by_class=form.by_class(),
                 far_checkin_meters=form.cleaned_data["far_checkin_meters"],
@@ -75,7 +70,7 @@ def visit_settings(request):
 
 
 def _panel_context(request, account_id, form=None, error: str = "") -> dict:
-    plan = visits.visit_plan_get(**_ws(request), account_id=account_id)
+    plan = visits.visit_plan_get(**actor_scope(request), account_id=account_id)
     year_start = dt.datetime.combine(
         timezone.localdate().replace(month=1, day=1),
         dt.time.min,
@@ -134,7 +129,7 @@ def visit_plan_edit(request, pk: int):
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
         return _panel_or_back(request, pk, form=form, error=error)
     try:
-        visits.visit_plan_set(**_ws(request), account_id=pk, **form.cleaned_data)
+        visits.visit_plan_set(**actor_scope(request), account_id=pk, **form.cleaned_data)
     except ApplicationError as exc:
         return _panel_or_back(request, pk, form=form, error=error_message(exc))
     return _panel_or_back(request, pk, ok=gettext("The visit plan was saved."))
@@ -144,7 +139,7 @@ def visit_plan_edit(request, pk: int):
 @require_POST
 def visit_plan_reset(request, pk: int):
     try:
-        visits.visit_plan_reset(**_ws(request), account_id=pk)
+        visits.visit_plan_reset(**actor_scope(request), account_id=pk)
     except ApplicationError as exc:
         return _panel_or_back(request, pk, error=error_message(exc))
     return _panel_or_back(request, pk, ok=gettext("The visit plan follows the default again."))
@@ -166,7 +161,7 @@ def visit_generate(request):
     if request.method == "POST" and form.is_valid():
         try:
             job = visits.visit_plans_generate_start(
-                **_ws(request),
+                **actor_scope(request),
                 period=form.cleaned_data["period"],
                 team_id=form.cleaned_data["team"] or None,
                 owner_id=form.cleaned_data["owner"] or None,
@@ -290,7 +285,7 @@ def route_day(request):
     route = error = None
     try:
         route = routes.day_route(
-            **_ws(request),
+            **actor_scope(request),
             day=day,
             user_id=request.GET.get("user") or None,
             start_latitude=request.GET.get("start_lat") or None,
@@ -342,11 +337,11 @@ def _checkin_target(request, source) -> dict:
     else:
         if account_id is not None:
             target["account"] = customer_selectors.account_get(
-                **_ws(request), account_id=account_id
+                **actor_scope(request), account_id=account_id
             )
         if contact_id is not None:
             target["contact"] = customer_selectors.contact_get(
-                **_ws(request), contact_id=contact_id
+                **actor_scope(request), contact_id=contact_id
             )
     return target
 
@@ -371,7 +366,7 @@ def checkin_start(request):
         data = form.cleaned_data
         try:
             checkin = checkins.checkin_create(
-                **_ws(request),
+                **actor_scope(request),
                 task_id=data["task"],
                 account_id=None if data["task"] else data["account"],
                 contact_id=None if data["task"] else data["contact"],
@@ -445,7 +440,7 @@ def checkin_checkout(request, pk: int):
     error = ""
     if form.is_valid():
         try:
-            checkins.checkin_checkout(**_ws(request), checkin_id=pk, **form.cleaned_data)
+            checkins.checkin_checkout(**actor_scope(request), checkin_id=pk, **form.cleaned_data)
         except ApplicationError as exc:
             error = error_message(exc)
         else:
@@ -468,7 +463,7 @@ def checkin_checkout(request, pk: int):
 @require_POST
 def checkin_set_location(request, pk: int):
     try:
-        checkins.checkin_set_customer_location(**_ws(request), checkin_id=pk)
+        checkins.checkin_set_customer_location(**actor_scope(request), checkin_id=pk)
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
     else:

@@ -34,3 +34,8 @@ def page(view):
             return render(request, "403.html", {"reason": exc.message}, status=403)
 
     return wrapper
+
+
+def actor_scope(request) -> dict:
+    """The ``actor``/``workspace`` pair every service and selector takes, from a request."""
+    return {"actor": request.user, "workspace": request.workspace}

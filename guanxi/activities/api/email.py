@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404
 from ninja import Field, Query, Router, Schema, Status
 
 from guanxi.common.api import Id, PageParams, PatchSchema, page_of, page_response, responses, text
+from guanxi.common.views import actor_scope
 from guanxi.platform.api.common import _admin_scope
 
 from ..models import EmailDirection, EmailPurpose, EmailStatus
@@ -21,10 +22,6 @@ TAGS = ["E-mail"]
 
 PurposeIn = Literal[tuple(EmailPurpose.values)]  # type: ignore[valid-type]
 LanguageIn = Literal[tuple(code for code, _label in email_templates.LANGUAGES)]  # type: ignore[valid-type]
-
-
-def _ws(request) -> dict:
-    return {"actor": request.user, "workspace": request.workspace}
 
 
 # --- schemas -------------------------------------------------------------------------------
@@ -210,7 +207,7 @@ def _email_out(email) -> dict:
     summary="List e-mail templates",
 )
 def templates_list(request, page: Query[PageParams]):
-    return page_response(email_selectors.template_list(**_ws(request)), page)
+    return page_response(email_selectors.template_list(**actor_scope(request)), page)
 
 
 @router.post(
@@ -221,7 +218,7 @@ def templates_list(request, page: Query[PageParams]):
     summary="Create a template (placeholders are checked: 400 unknown_placeholder)",
 )
 def templates_create(request, payload: TemplateIn):
-    return Status(201, email_templates.template_create(**_ws(request), **payload.dict()))
+    return Status(201, email_templates.template_create(**actor_scope(request), **payload.dict()))
 
 
 @router.get(
@@ -232,7 +229,7 @@ def templates_create(request, payload: TemplateIn):
     summary="Get a template",
 )
 def templates_get(request, template_id: Id):
-    return email_selectors.template_get(**_ws(request), template_id=template_id)
+    return email_selectors.template_get(**actor_scope(request), template_id=template_id)
 
 
 @router.patch(
@@ -244,7 +241,7 @@ def templates_get(request, template_id: Id):
 )
 def templates_update(request, template_id: Id, payload: TemplatePatch):
     return email_templates.template_update(
-        **_ws(request), template_id=template_id, **payload.changes()
+        **actor_scope(request), template_id=template_id, **payload.changes()
     )
 
 
@@ -256,7 +253,7 @@ def templates_update(request, template_id: Id, payload: TemplatePatch):
     summary="Delete a template",
 )
 def templates_delete(request, template_id: Id):
-    email_templates.template_delete(**_ws(request), template_id=template_id)
+    email_templates.template_delete(**actor_scope(request), template_id=template_id)
     return Status(204, None)
 
 
@@ -274,7 +271,7 @@ def templates_delete(request, template_id: Id):
     "`no_recipient`, `unknown_placeholder`.",
 )
 def emails_send(request, payload: SendIn):
-    email = email_out.email_send(**_ws(request), **payload.dict())
+    email = email_out.email_send(**actor_scope(request), **payload.dict())
     return Status(201, _email_out(email))
 
 
@@ -286,7 +283,7 @@ def emails_send(request, payload: SendIn):
     summary="List e-mails, newest first (filter by customer, status, direction)",
 )
 def emails_list(request, filters: Query[EmailFilters], page: Query[PageParams]):
-    qs = email_selectors.email_list(**_ws(request)).prefetch_related("attachments")
+    qs = email_selectors.email_list(**actor_scope(request)).prefetch_related("attachments")
     for name in ("contact_id", "account_id", "status", "direction"):
         value = getattr(filters, name)
         if value is not None:
@@ -302,7 +299,7 @@ def emails_list(request, filters: Query[EmailFilters], page: Query[PageParams]):
     summary="Get an e-mail",
 )
 def emails_get(request, email_id: Id):
-    return _email_out(email_selectors.email_get(**_ws(request), email_id=email_id))
+    return _email_out(email_selectors.email_get(**actor_scope(request), email_id=email_id))
 
 
 @router.get(
@@ -324,7 +321,7 @@ def emails_get(request, email_id: Id):
 )
 def emails_attachment(request, email_id: Id, attachment_id: Id):
     _email, attachment = email_selectors.attachment_get(
-        **_ws(request), email_id=email_id, attachment_id=attachment_id
+        **actor_scope(request), email_id=email_id, attachment_id=attachment_id
     )
     try:
         handle = attachment.file.open("rb")
@@ -348,7 +345,7 @@ def emails_attachment(request, email_id: Id, attachment_id: Id):
     summary="Messages waiting to be filed (yours, or all for managers), newest first",
 )
 def emails_triage(request, page: Query[PageParams]):
-    qs = email_selectors.triage_list(**_ws(request))
+    qs = email_selectors.triage_list(**actor_scope(request))
     return page_response(qs, page, _email_out, key="created_at", descending=True)
 
 
@@ -360,7 +357,9 @@ def emails_triage(request, page: Query[PageParams]):
     summary="File a triaged message to a contact or account (409 not_in_triage)",
 )
 def emails_file(request, email_id: Id, payload: FileIn):
-    return _email_out(email_in.email_file(**_ws(request), email_id=email_id, **payload.dict()))
+    return _email_out(
+        email_in.email_file(**actor_scope(request), email_id=email_id, **payload.dict())
+    )
 
 
 @router.post(
@@ -371,7 +370,7 @@ def emails_file(request, email_id: Id, payload: FileIn):
     summary="Dismiss a triaged message (spam)",
 )
 def emails_dismiss(request, email_id: Id):
-    return _email_out(email_in.email_dismiss(**_ws(request), email_id=email_id))
+    return _email_out(email_in.email_dismiss(**actor_scope(request), email_id=email_id))
 
 
 # --- mailboxes (administrators) ------------------------------------------------------------------
@@ -386,7 +385,7 @@ def emails_dismiss(request, email_id: Id):
 )
 def mailboxes_list(request, page: Query[PageParams]):
     _admin_scope(request)
-    return page_response(email_selectors.mailbox_list(**_ws(request)), page)
+    return page_response(email_selectors.mailbox_list(**actor_scope(request)), page)
 
 
 @router.get(
@@ -398,7 +397,7 @@ def mailboxes_list(request, page: Query[PageParams]):
 )
 def mailboxes_get(request, mailbox_id: Id):
     _admin_scope(request)
-    return email_selectors.mailbox_get(**_ws(request), mailbox_id=mailbox_id)
+    return email_selectors.mailbox_get(**actor_scope(request), mailbox_id=mailbox_id)
 
 
 @router.post(
@@ -410,7 +409,7 @@ def mailboxes_get(request, mailbox_id: Id):
 )
 def mailboxes_create(request, payload: MailboxIn):
     _admin_scope(request)
-    return Status(201, email_mailboxes.mailbox_create(**_ws(request), **payload.dict()))
+    return Status(201, email_mailboxes.mailbox_create(**actor_scope(request), **payload.dict()))
 
 
 @router.patch(
@@ -423,7 +422,7 @@ def mailboxes_create(request, payload: MailboxIn):
 def mailboxes_update(request, mailbox_id: Id, payload: MailboxPatch):
     _admin_scope(request)
     return email_mailboxes.mailbox_update(
-        **_ws(request), mailbox_id=mailbox_id, **payload.changes()
+        **actor_scope(request), mailbox_id=mailbox_id, **payload.changes()
     )
 
 
@@ -436,7 +435,7 @@ def mailboxes_update(request, mailbox_id: Id, payload: MailboxPatch):
 )
 def mailboxes_delete(request, mailbox_id: Id):
     _admin_scope(request)
-    email_mailboxes.mailbox_delete(**_ws(request), mailbox_id=mailbox_id)
+    email_mailboxes.mailbox_delete(**actor_scope(request), mailbox_id=mailbox_id)
     return Status(204, None)
 
 
@@ -449,7 +448,7 @@ def mailboxes_delete(request, mailbox_id: Id):
 )
 def mailboxes_test(request, mailbox_id: Id):
     _admin_scope(request)
-    return email_mailboxes.mailbox_test(**_ws(request), mailbox_id=mailbox_id)
+    return email_mailboxes.mailbox_test(**actor_scope(request), mailbox_id=mailbox_id)
 
 
 @router.post(
@@ -461,4 +460,6 @@ def mailboxes_test(request, mailbox_id: Id):
 )
 def mailboxes_fetch(request, mailbox_id: Id):
     _admin_scope(request)
-    return Status(202, email_mailboxes.mailbox_fetch_now(**_ws(request), mailbox_id=mailbox_id))
+    return Status(
+        202, email_mailboxes.mailbox_fetch_now(**actor_scope(request), mailbox_id=mailbox_id)
+    )

@@ -8,6 +8,7 @@ from typing import Literal
 from ninja import Field, Router, Schema, Status
 
 from guanxi.common.api import Id, responses
+from guanxi.common.views import actor_scope
 from guanxi.platform.api.jobs import job_data
 from guanxi.platform.schemas import JobOut
 
@@ -15,10 +16,6 @@ from ..services import reassign
 
 router = Router(tags=["activities"])
 TAGS = ["Reassignment"]
-
-
-def _ws(request) -> dict:
-    return {"actor": request.user, "workspace": request.workspace}
 
 
 class HoldingsOut(Schema):
@@ -72,7 +69,7 @@ class ReassignIn(Schema):
     "their managers)",
 )
 def holdings(request, user_id: Id):
-    held = reassign.reassign_preview(**_ws(request), from_user_id=user_id)
+    held = reassign.reassign_preview(**actor_scope(request), from_user_id=user_id)
     return {"user_id": user_id, **held.as_dict()}
 
 
@@ -88,7 +85,7 @@ def holdings(request, user_id: Id):
     "while one runs for the person, 400 `nothing_to_reassign`.",
 )
 def start(request, payload: ReassignIn):
-    job = reassign.reassign_start(**_ws(request), **payload.dict())
+    job = reassign.reassign_start(**actor_scope(request), **payload.dict())
     return Status(202, job_data(job))
 
 
@@ -100,5 +97,5 @@ def start(request, payload: ReassignIn):
     summary="Run a failed reassignment again; it moves only what is left",
 )
 def retry(request, job_id: Id):
-    job = reassign.reassign_retry(**_ws(request), job_id=job_id)
+    job = reassign.reassign_retry(**actor_scope(request), job_id=job_id)
     return Status(202, job_data(job))

@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from guanxi.common.api import DateTime, Id, PageParams, PatchSchema, page_of, page_response
 from guanxi.common.api import responses as documented
 from guanxi.common.api import text as bounded_text
+from guanxi.common.views import actor_scope
 from guanxi.platform import permissions
 from guanxi.platform.models import Action
 
@@ -33,10 +34,6 @@ Kind = Literal["todo", "call", "meeting", "visit", "email"]
 Status_ = Literal["open", "done", "cancelled"]
 PriorityName = Literal["low", "normal", "high"]
 RecurrenceName = Literal["", "daily", "weekly", "monthly", "quarterly", "yearly"]
-
-
-def _ws(request) -> dict:
-    return {"actor": request.user, "workspace": request.workspace}
 
 
 # --- schemas ---------------------------------------------------------------------------------
@@ -225,7 +222,7 @@ def task_out(task: Task, *, actor) -> dict:
 
 
 def _one(request, task_id: int) -> dict:
-    return task_out(selectors.task_get(**_ws(request), task_id=task_id), actor=request.user)
+    return task_out(selectors.task_get(**actor_scope(request), task_id=task_id), actor=request.user)
 
 
 # --- tasks ------------------------------------------------------------------------------------
@@ -241,7 +238,9 @@ def _one(request, task_id: int) -> dict:
 def tasks_list(request, filters: Query[TaskFilters], page: Query[PageParams]):
     permissions.require(request.user, TASK, Action.READ)
     parsed = selectors.TaskFilters(**filters.dict())
-    qs = selectors.filter_tasks(selectors.task_list(**_ws(request)), parsed, actor=request.user)
+    qs = selectors.filter_tasks(
+        selectors.task_list(**actor_scope(request)), parsed, actor=request.user
+    )
     return page_response(qs, page, lambda t: task_out(t, actor=request.user), key="due_at")
 
 
@@ -256,7 +255,7 @@ def tasks_create(request, payload: TaskIn):
     values = payload.dict()
     if values.get("remind_before_minutes") is None:
         values.pop("remind_before_minutes")
-    task = services.task_create(**_ws(request), **values)
+    task = services.task_create(**actor_scope(request), **values)
     return Status(201, _one(request, task.pk))
 
 
@@ -279,7 +278,7 @@ def tasks_get(request, task_id: Id):
     summary="Change a task (only the fields sent; moving the due time moves the reminder)",
 )
 def tasks_update(request, task_id: Id, payload: TaskPatch):
-    services.task_update(**_ws(request), task_id=task_id, **payload.changes())
+    services.task_update(**actor_scope(request), task_id=task_id, **payload.changes())
     return _one(request, task_id)
 
 
@@ -291,7 +290,7 @@ def tasks_update(request, task_id: Id, payload: TaskPatch):
     summary="Delete a task (managers; reps cancel)",
 )
 def tasks_delete(request, task_id: Id):
-    services.task_delete(**_ws(request), task_id=task_id)
+    services.task_delete(**actor_scope(request), task_id=task_id)
     return Status(204, None)
 
 
@@ -303,7 +302,9 @@ def tasks_delete(request, task_id: Id):
     summary="Mark a task done (on the customer's timeline; a recurring task's next once)",
 )
 def tasks_complete(request, task_id: Id, payload: CompleteIn | None = None):
-    services.task_complete(**_ws(request), task_id=task_id, note=payload.note if payload else "")
+    services.task_complete(
+        **actor_scope(request), task_id=task_id, note=payload.note if payload else ""
+    )
     return _one(request, task_id)
 
 
@@ -315,7 +316,7 @@ def tasks_complete(request, task_id: Id, payload: CompleteIn | None = None):
     summary="Cancel an open task (409 when it is done)",
 )
 def tasks_cancel(request, task_id: Id):
-    services.task_cancel(**_ws(request), task_id=task_id)
+    services.task_cancel(**actor_scope(request), task_id=task_id)
     return _one(request, task_id)
 
 
@@ -327,7 +328,7 @@ def tasks_cancel(request, task_id: Id):
     summary="Open a done or cancelled task again",
 )
 def tasks_reopen(request, task_id: Id):
-    services.task_reopen(**_ws(request), task_id=task_id)
+    services.task_reopen(**actor_scope(request), task_id=task_id)
     return _one(request, task_id)
 
 
@@ -343,7 +344,7 @@ def tasks_reopen(request, task_id: Id):
 )
 def my_day(request):
     permissions.require(request.user, TASK, Action.READ)
-    day = selectors.my_day(**_ws(request))
+    day = selectors.my_day(**actor_scope(request))
     actor = request.user
     return {
         "date": day.today,
@@ -366,7 +367,7 @@ def my_day(request):
     summary="Your notifications, newest first",
 )
 def notifications_list(request, page: Query[PageParams], unread: bool = False):
-    qs = selectors.notification_list(**_ws(request))
+    qs = selectors.notification_list(**actor_scope(request))
     if unread:
         qs = qs.filter(read_at__isnull=True)
     return page_response(qs, page, key="created_at", descending=True)
@@ -380,7 +381,9 @@ def notifications_list(request, page: Query[PageParams], unread: bool = False):
     summary="Mark all your notifications read",
 )
 def notifications_read_all(request):
-    return {"marked_read": notification_services.notifications_mark_all_read(**_ws(request))}
+    return {
+        "marked_read": notification_services.notifications_mark_all_read(**actor_scope(request))
+    }
 
 
 @router.post(
@@ -392,7 +395,7 @@ def notifications_read_all(request):
 )
 def notifications_read(request, notification_id: Id) -> Notification:
     return notification_services.notification_mark_read(
-        **_ws(request), notification_id=notification_id
+        **actor_scope(request), notification_id=notification_id
     )
 
 
@@ -407,9 +410,9 @@ def notifications_read(request, notification_id: Id) -> Notification:
     summary="Tasks, meetings and visits overlapping [start, end) (at most 400 days)",
 )
 def calendar_events(request, filters: Query[EventFilters]):
-    user = calendar_selectors.calendar_user(**_ws(request), user_id=filters.user_id)
+    user = calendar_selectors.calendar_user(**actor_scope(request), user_id=filters.user_id)
     events = calendar_selectors.events(
-        **_ws(request), user=user, start=filters.start, end=filters.end
+        **actor_scope(request), user=user, start=filters.start, end=filters.end
     )
     return [
         {
@@ -435,7 +438,7 @@ def calendar_events(request, filters: Query[EventFilters]):
     summary="Make your private iCalendar feed URL (shown once; an older one stops working)",
 )
 def calendar_feed_create(request):
-    feed, url = calendar_services.calendar_feed_create(**_ws(request))
+    feed, url = calendar_services.calendar_feed_create(**actor_scope(request))
     return Status(201, {"url": url, "prefix": feed.prefix, "created_at": feed.created_at})
 
 
@@ -447,5 +450,5 @@ def calendar_feed_create(request):
     summary="Revoke your iCalendar feed (its URL answers 404 from now on)",
 )
 def calendar_feed_revoke(request):
-    calendar_services.calendar_feed_revoke(**_ws(request))
+    calendar_services.calendar_feed_revoke(**actor_scope(request))
     return Status(204, None)

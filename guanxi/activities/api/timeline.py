@@ -24,6 +24,7 @@ from guanxi.common.api import (
     text as bounded_text,
 )
 from guanxi.common.errors import ApplicationError
+from guanxi.common.views import actor_scope
 from guanxi.customers import selectors as customer_selectors
 from guanxi.platform import permissions
 
@@ -42,10 +43,6 @@ COMMITMENT_TAGS = ["Commitments"]
 EntryKindName = Literal[
     "call", "email", "sms", "meeting", "visit", "note", "commitment", "task", "system"
 ]
-
-
-def _ws(request) -> dict:
-    return {"actor": request.user, "workspace": request.workspace}
 
 
 class UserRef(Schema):
@@ -162,12 +159,16 @@ def timeline_list(request, filters: Query[TimelineFilters], page: Query[PagePara
         since=filters.since,
         until=filters.until,
     )
-    common = {**_ws(request), "filters": wanted, "cursor": page.cursor, "limit": page.limit}
+    common = {**actor_scope(request), "filters": wanted, "cursor": page.cursor, "limit": page.limit}
     if filters.account_id:
-        account = customer_selectors.account_get(**_ws(request), account_id=filters.account_id)
+        account = customer_selectors.account_get(
+            **actor_scope(request), account_id=filters.account_id
+        )
         result = timeline_selectors.account_timeline(account=account, **common)
     else:
-        contact = customer_selectors.contact_get(**_ws(request), contact_id=filters.contact_id)
+        contact = customer_selectors.contact_get(
+            **actor_scope(request), contact_id=filters.contact_id
+        )
         result = timeline_selectors.contact_timeline(contact=contact, **common)
     return {"items": [entry_out(e) for e in result.entries], "next_cursor": result.next_cursor}
 
@@ -182,8 +183,8 @@ def timeline_list(request, filters: Query[TimelineFilters], page: Query[PagePara
     "its means, a call without a direction…); 404 for a customer the caller cannot see.",
 )
 def timeline_log(request, payload: EntryIn):
-    entry = timeline_services.entry_log(**_ws(request), **payload.model_dump())
-    entry = timeline_selectors.entry_get(**_ws(request), entry_id=entry.pk)
+    entry = timeline_services.entry_log(**actor_scope(request), **payload.model_dump())
+    entry = timeline_selectors.entry_get(**actor_scope(request), entry_id=entry.pk)
     return Status(201, entry_out(entry))
 
 
@@ -195,7 +196,7 @@ def timeline_log(request, payload: EntryIn):
     summary="One timeline entry",
 )
 def timeline_get(request, entry_id: Id):
-    return entry_out(timeline_selectors.entry_get(**_ws(request), entry_id=entry_id))
+    return entry_out(timeline_selectors.entry_get(**actor_scope(request), entry_id=entry_id))
 
 
 # --- commitments ------------------------------------------------------------------------------
@@ -269,7 +270,7 @@ def commitment_out(commitment) -> dict:
 
 def _commitment(request, commitment_id) -> dict:
     return commitment_out(
-        commitment_selectors.commitment_get(**_ws(request), commitment_id=commitment_id)
+        commitment_selectors.commitment_get(**actor_scope(request), commitment_id=commitment_id)
     )
 
 
@@ -282,7 +283,7 @@ def _commitment(request, commitment_id) -> dict:
 )
 def commitments_list(request, filters: Query[CommitmentFilters], page: Query[PageParams]):
     permissions.require(request.user, COMMITMENT, "read")
-    qs = commitment_selectors.commitment_list(**_ws(request))
+    qs = commitment_selectors.commitment_list(**actor_scope(request))
     if filters.account_id:
         qs = qs.filter(account_id=filters.account_id)
     if filters.contact_id:
@@ -303,7 +304,9 @@ def commitments_list(request, filters: Query[CommitmentFilters], page: Query[Pag
     description="403 `assign_denied` when a non-manager names someone else as the promiser.",
 )
 def commitments_create(request, payload: CommitmentIn):
-    commitment = commitment_services.commitment_create(**_ws(request), **payload.model_dump())
+    commitment = commitment_services.commitment_create(
+        **actor_scope(request), **payload.model_dump()
+    )
     return Status(201, _commitment(request, commitment.pk))
 
 
@@ -328,7 +331,7 @@ def commitments_get(request, commitment_id: Id):
 )
 def commitments_update(request, commitment_id: Id, payload: CommitmentPatch):
     commitment_services.commitment_update(
-        **_ws(request), commitment_id=commitment_id, **payload.changes()
+        **actor_scope(request), commitment_id=commitment_id, **payload.changes()
     )
     return _commitment(request, commitment_id)
 
@@ -344,7 +347,7 @@ def commitments_update(request, commitment_id: Id, payload: CommitmentPatch):
 )
 def commitments_close(request, commitment_id: Id, payload: CommitmentCloseIn):
     commitment_services.commitment_close(
-        **_ws(request),
+        **actor_scope(request),
         commitment_id=commitment_id,
         status=payload.status,
         resolution=payload.resolution,

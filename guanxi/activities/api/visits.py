@@ -10,6 +10,7 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema, Status
 
 from guanxi.common.api import Id, PageParams, page_of, page_response, responses, text
+from guanxi.common.views import actor_scope
 from guanxi.platform.api.common import _admin_scope
 from guanxi.platform.api.jobs import job_data
 from guanxi.platform.schemas import JobOut
@@ -23,10 +24,6 @@ router = Router()
 TAGS = ["Visits"]
 Means = Literal[tuple(VisitMeans.values)]  # type: ignore[valid-type]
 Outcome = Literal[("", *VisitOutcome.values)]  # type: ignore[valid-type]
-
-
-def _ws(request) -> dict:
-    return {"actor": request.user, "workspace": request.workspace}
 
 
 class UserRef(Schema):
@@ -96,7 +93,7 @@ def visit_settings_get(request):
 )
 def visit_settings_update(request, payload: VisitSettingsIn):
     _admin_scope(request)
-    return _settings_out(visits.visit_settings_update(**_ws(request), **payload.dict()))
+    return _settings_out(visits.visit_settings_update(**actor_scope(request), **payload.dict()))
 
 
 # --- an account's plan --------------------------------------------------------------------------
@@ -134,7 +131,7 @@ def _plan_out(plan) -> dict:
     summary="An account's effective visit plan (set by hand, or the default for its type)",
 )
 def visit_plan_get(request, account_id: Id):
-    return _plan_out(visits.visit_plan_get(**_ws(request), account_id=account_id))
+    return _plan_out(visits.visit_plan_get(**actor_scope(request), account_id=account_id))
 
 
 @router.put(
@@ -147,7 +144,7 @@ def visit_plan_get(request, account_id: Id):
     "from the old one; generate again to lay out the new ones.",
 )
 def visit_plan_set(request, account_id: Id, payload: VisitPlanIn):
-    plan = visits.visit_plan_set(**_ws(request), account_id=account_id, **payload.dict())
+    plan = visits.visit_plan_set(**actor_scope(request), account_id=account_id, **payload.dict())
     return _plan_out(plan)
 
 
@@ -159,7 +156,7 @@ def visit_plan_set(request, account_id: Id, payload: VisitPlanIn):
     summary="Put an account's visit frequency back to the default for its type",
 )
 def visit_plan_reset(request, account_id: Id):
-    return _plan_out(visits.visit_plan_reset(**_ws(request), account_id=account_id))
+    return _plan_out(visits.visit_plan_reset(**actor_scope(request), account_id=account_id))
 
 
 # --- generation and progress --------------------------------------------------------------------
@@ -181,7 +178,7 @@ class GenerateIn(Schema):
     "period asked.",
 )
 def visit_plans_generate(request, payload: GenerateIn):
-    job = visits.visit_plans_generate_start(**_ws(request), **payload.dict())
+    job = visits.visit_plans_generate_start(**actor_scope(request), **payload.dict())
     return Status(202, job_data(job))
 
 
@@ -220,7 +217,7 @@ def visit_plans_progress(request, filters: Query[ProgressFilters]):
     permissions.require(request.user, "activities.task", "read")
     period = visits.parse_period(filters.period)
     if filters.user_id is not None:  # another workspace's or an invisible rep: 404
-        routes.route_user(**_ws(request), user_id=filters.user_id)
+        routes.route_user(**actor_scope(request), user_id=filters.user_id)
     rows = selectors.plan_progress(
         workspace=request.workspace, actor=request.user, period=period, user_id=filters.user_id
     )
@@ -296,7 +293,7 @@ class RouteOut(Schema):
 )
 def routes_day(request, filters: Query[RouteFilters]):
     route = routes.day_route(
-        **_ws(request),
+        **actor_scope(request),
         day=filters.date,
         user_id=filters.user_id,
         start_latitude=filters.start_lat,
@@ -413,7 +410,7 @@ def _reload(request, checkin_id):
     description="409 `already_checked_in` while you have an open check-in.",
 )
 def checkins_create(request, payload: CheckInIn):
-    checkin = checkins.checkin_create(**_ws(request), **payload.dict())
+    checkin = checkins.checkin_create(**actor_scope(request), **payload.dict())
     return Status(201, _checkin_out(_reload(request, checkin.pk)))
 
 
@@ -426,7 +423,7 @@ def checkins_create(request, payload: CheckInIn):
     description="409 `checked_out` when already checked out.",
 )
 def checkins_check_out(request, checkin_id: Id, payload: CheckOutIn):
-    checkins.checkin_checkout(**_ws(request), checkin_id=checkin_id, **payload.dict())
+    checkins.checkin_checkout(**actor_scope(request), checkin_id=checkin_id, **payload.dict())
     return _checkin_out(_reload(request, checkin_id))
 
 
@@ -438,7 +435,7 @@ def checkins_check_out(request, checkin_id: Id, payload: CheckOutIn):
     summary="Give a customer without coordinates this check-in's position",
 )
 def checkins_set_customer_location(request, checkin_id: Id):
-    checkins.checkin_set_customer_location(**_ws(request), checkin_id=checkin_id)
+    checkins.checkin_set_customer_location(**actor_scope(request), checkin_id=checkin_id)
     return _checkin_out(_reload(request, checkin_id))
 
 
