@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pair(workspace):
-    a = ContactFactory(workspace=workspace, name="张三", mobile="+8613812345678", code="C1")
+    a = ContactFactory(workspace=workspace, name="张三", mobile="+8613812345678", code="DUP-C1")
     b = ContactFactory(workspace=workspace, name="張三", mobile="+8613812345678", code="C2")
     cand = DuplicateCandidate.objects.create(
         workspace=workspace, object_key="customers.contact", left_id=a.pk, right_id=b.pk, score=0.9
@@ -39,7 +39,7 @@ def test_list_check_dismiss_merge(workspace, admin_user, pair):
     body = api.get("/duplicates", object="contacts").json()
     assert [i["id"] for i in body["items"]] == [cand.pk]
     check = api.get("/duplicates/check", name="張三", mobile="13812345678")
-    assert check.status_code == 200 and {m["code"] for m in check.json()} == {"C1", "C2"}
+    assert check.status_code == 200 and {m["code"] for m in check.json()} == {"DUP-C1", "C2"}
     assert api.post("/duplicates/scan", {"objects": ["contacts"]}).status_code == 202
     r = api.post(f"/duplicates/{cand.pk}/dismiss")
     assert r.status_code == 200 and r.json()["status"] == CandidateStatus.DISMISSED
@@ -73,11 +73,11 @@ def test_pages(workspace, admin_user, other_admin, pair, client):
     _a, _b, cand = pair
     client.force_login(admin_user, backend="django.contrib.auth.backends.ModelBackend")
     r = client.get("/customers/duplicates/")
-    assert r.status_code == 200 and "C1" in r.content.decode()
+    assert r.status_code == 200 and "DUP-C1" in r.content.decode()
     r = client.get("/customers/duplicates/check/", {"name": "張三", "mobile": "13812345678"})
-    assert r.status_code == 200 and "C1" in r.content.decode()
+    assert r.status_code == 200 and "DUP-C1" in r.content.decode()
     client.force_login(other_admin, backend="django.contrib.auth.backends.ModelBackend")
-    assert "C1" not in client.get("/customers/duplicates/").content.decode()
+    assert "DUP-C1" not in client.get("/customers/duplicates/").content.decode()
     r = client.post(f"/customers/duplicates/{cand.pk}/resolve/", {"action": "merge"})
     assert r.status_code == 404
     assert Contact.objects.in_workspace(workspace).count() == 2
