@@ -8,10 +8,12 @@ session (with CSRF on unsafe methods). Every non-2xx answer has one shape,
 from ninja import NinjaAPI
 
 from guanxi.activities.api import router as activities_router
+from guanxi.analytics.api import router as analytics_router
 from guanxi.common.api import ApiRateThrottle, Utf8JSONRenderer, install_error_handlers
 from guanxi.customers.api import router as customers_router
 from guanxi.platform.api import API_AUTH
 from guanxi.platform.api import router as platform_router
+from guanxi.sales.api import router as sales_router
 
 api = NinjaAPI(
     title="guanxi API",
@@ -36,3 +38,5 @@ install_error_handlers(api)
 api.add_router("", platform_router)
 api.add_router("", customers_router)
 api.add_router("", activities_router)
+api.add_router("", sales_router)
+api.add_router("/analytics", analytics_router)

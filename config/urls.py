@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("guanxi.platform.urls")),
     path("customers/", include("guanxi.customers.urls")),
     path("activities/", include("guanxi.activities.urls")),
+    path("sales/", include("guanxi.sales.urls")),
+    path("analytics/", include("guanxi.analytics.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

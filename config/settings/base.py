@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "guanxi.platform",
     "guanxi.customers",
     "guanxi.activities",
+    "guanxi.sales",
+    "guanxi.analytics",
 ]
 
 MIDDLEWARE = [

@@ -169,6 +169,9 @@ class CustomerFields(OwnedModel, AddressFields):
     # later of this and the last activity.
     owned_since = models.DateTimeField(_("owned since"), null=True, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    # The ABC value class (A, B, C; empty before the first computation), written by the
+    # analytics' customer-value run through ``services.records.set_value_classes``.
+    value_class = models.CharField(_("value class"), max_length=1, blank=True)
     created_by = models.ForeignKey(
         "platform.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -238,6 +241,9 @@ class Account(CustomerFields):
             ),
             models.Index(
                 fields=["workspace", "industry", "name", "id"], name="account_ws_industry"
+            ),
+            models.Index(
+                fields=["workspace", "value_class", "name", "id"], name="account_ws_class"
             ),
             models.Index(
                 fields=["workspace", "tax_number"],
@@ -311,6 +317,9 @@ class Contact(CustomerFields):
                 fields=["workspace", "lifecycle_stage", "name", "id"], name="contact_ws_stage"
             ),
             models.Index(fields=["workspace", "city", "name", "id"], name="contact_ws_city"),
+            models.Index(
+                fields=["workspace", "value_class", "name", "id"], name="contact_ws_class"
+            ),
             models.Index(
                 fields=["workspace", "province", "name", "id"], name="contact_ws_province"
             ),

@@ -79,6 +79,57 @@ _ACTIVITIES_MANAGER = {
 }
 
 
+# Sales: reps work their own leads, deals, quotes and orders and read the catalogue; managers
+# see their teams', approve discounts and set quotas; marketing owns the web forms and sees
+# leads; service reads what customers bought. Settings (pipelines, rules, rates) are managers'.
+def _sales_rep() -> dict:
+    return {
+        "sales.lead": (WORK, "own"),
+        "sales.deal": (WORK, "own"),
+        "sales.quote": (WORK, "own"),
+        "sales.quote_approval": (READ, "own"),
+        "sales.order": (WORK, "own"),
+        "sales.invoice": (WORK, "own"),
+        "sales.product": (READ, "all"),
+        "sales.price_book": (READ, "all"),
+        "sales.quota": (READ, "own"),
+        "sales.lead_form": (READ, "all"),
+        "sales.configuration": (READ, "all"),
+        "analytics.customer_value": (READ, "all"),
+    }
+
+
+_SALES_MANAGER = {
+    **{
+        key: (ALL, "team_below")
+        for key in (
+            "sales.lead",
+            "sales.deal",
+            "sales.quote",
+            "sales.order",
+            "sales.invoice",
+            "sales.quota",
+        )
+    },
+    "sales.quote_approval": (["read", "update"], "team_below"),
+    **{
+        key: (ALL, "all")
+        for key in ("sales.product", "sales.price_book", "sales.lead_form", "sales.configuration")
+    },
+    "analytics.customer_value": (["read", "update", "export"], "all"),
+}
+
+_SALES_READER = {
+    "sales.deal": (READ, "all"),
+    "sales.quote": (READ, "all"),
+    "sales.order": (READ, "all"),
+    "sales.product": (READ, "all"),
+    "sales.price_book": (READ, "all"),
+    "sales.configuration": (READ, "all"),
+    "analytics.customer_value": (READ, "all"),
+}
+
+
 DEFAULT_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(
         "administrator",
@@ -95,6 +146,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "platform.job": (READ, "team_below"),
             **_customers(ALL, "team_below"),
             **_ACTIVITIES_MANAGER,
+            **_SALES_MANAGER,
         },
     ),
     RoleSpec(
@@ -105,6 +157,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             **_directory,
             **_customers(WORK, "own"),
             **_activities(work="own", plans=["read", "update"]),
+            **_sales_rep(),
         },
     ),
     RoleSpec(
@@ -115,6 +168,9 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             **_directory,
             **_customers([*WORK, "bulk"], "all"),
             **_activities(work="own", plans=["read"]),
+            **_SALES_READER,
+            "sales.lead": ([*WORK, "bulk"], "all"),
+            "sales.lead_form": (ALL, "all"),
         },
     ),
     RoleSpec(
@@ -125,6 +181,8 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             **_directory,
             **_customers(["create", "read", "update"], "all"),
             **_activities(work="own", plans=["read"]),
+            **_SALES_READER,
+            "sales.lead": (["create", "read"], "own"),
         },
     ),
     RoleSpec(
@@ -135,6 +193,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             **_directory,
             **_customers(READ, "all"),
             **_activities(work="own", plans=["read"]),
+            **_SALES_READER,
         },
     ),
     RoleSpec(
@@ -146,6 +205,8 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             **_customers(READ, "all"),
             **{key: (READ, "all") for key in _ACTIVITIES_MANAGER},
             "activities.entry": (READ, "own"),
+            **_SALES_READER,
+            **{key: (READ, "all") for key in _SALES_MANAGER},
         },
     ),
 )

@@ -281,7 +281,8 @@ def seed_demo() -> User:
 
 
 def _seed_demo_customers(admin: User) -> None:
-    """Demo accounts and contacts, and their activities, when those modules are installed."""
+    """Demo accounts and contacts, their activities, sales and customer value, when those
+    modules are installed."""
     try:
         from guanxi.customers.demo import seed_demo as seed_customers
     except ImportError:
@@ -293,6 +294,13 @@ def _seed_demo_customers(admin: User) -> None:
     except ImportError:
         return
     seed_activities(workspace=admin.workspace, users=users)
+    try:
+        from guanxi.analytics.demo import seed_demo as seed_value
+        from guanxi.sales.demo import seed_demo as seed_sales
+    except ImportError:
+        return
+    seed_sales(workspace=admin.workspace, users=users)
+    seed_value(workspace=admin.workspace, users=users)
 
 
 # --- bulk rows for benchmarks ----------------------------------------------------------------

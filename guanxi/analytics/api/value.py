@@ -1,0 +1,5 @@
+"""The value part's REST endpoints."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,1 @@
+"""Demo data of the value part (``seed(workspace=, users=)``), called by ``demo.py``."""

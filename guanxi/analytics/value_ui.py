@@ -1,0 +1,1 @@
+"""What the value part adds to the shared UI (navigation, 360° sections, home panels)."""

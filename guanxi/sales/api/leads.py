@@ -1,0 +1,5 @@
+"""The leads part's REST endpoints."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""The quotes part's REST endpoints."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,1 @@
+"""Demo data of the orders part (``seed(workspace=, users=, rng=)``), called by ``demo.py``."""

@@ -1,0 +1,1 @@
+"""Demo data of the quotes part (``seed(workspace=, users=, rng=)``), called by ``demo.py``."""

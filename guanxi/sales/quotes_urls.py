@@ -1,0 +1,5 @@
+"""The quotes part's pages."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""The sales' reads, one module per part."""
