@@ -108,6 +108,12 @@ SYSTEM_RENDERERS = {
 }
 
 
+def register_system_renderer(subtype: str, render) -> None:
+    """A later app's system event (a deal's stage change, a quote's approval, a case's
+    escalation): ``render(data) -> str`` makes its sentence in the reader's language."""
+    SYSTEM_RENDERERS[subtype] = render
+
+
 def system_text(entry: TimelineEntry) -> str:
     render = SYSTEM_RENDERERS.get(entry.subtype)
     data = entry.data if isinstance(entry.data, dict) else {}
