@@ -52,6 +52,9 @@ class Order(OwnedModel):
     tax_total = models.DecimalField(_("tax"), max_digits=18, decimal_places=2, default=0)
     total = models.DecimalField(_("total"), max_digits=18, decimal_places=2, default=0)
     total_base = models.DecimalField(max_digits=18, decimal_places=2, default=0, editable=False)
+    # Base-currency units per unit of ``currency`` on the order date: receivables and credit
+    # checks sum ``unpaid × rate`` in SQL without a rate look-up per row.
+    exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, default=1, editable=False)
     invoiced_total = models.DecimalField(_("invoiced"), max_digits=18, decimal_places=2, default=0)
     paid_total = models.DecimalField(_("paid"), max_digits=18, decimal_places=2, default=0)
     payment_terms_days = models.PositiveIntegerField(_("payment due after (days)"), default=30)
@@ -133,6 +136,8 @@ class Invoice(WorkspaceModel):
     currency = models.CharField(_("currency"), max_length=3)
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
     paid_amount = models.DecimalField(_("paid"), max_digits=18, decimal_places=2, default=0)
+    # The order's rate (base-currency units per unit of ``currency``).
+    exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, default=1, editable=False)
     status = models.CharField(
         _("status"), max_length=12, choices=InvoiceStatus.choices, default=InvoiceStatus.OPEN
     )
