@@ -436,7 +436,7 @@ def _locked_order(*, workspace, actor, order_id) -> Order:
 
     visible = order_selectors.order_list(workspace=workspace, actor=actor)
     pk = _int(getattr(order_id, "pk", order_id))
-    if not visible.filter(pk=pk).exists():
+    if pk <= 0 or not visible.filter(pk=pk).exists():
         raise NotFound()
     return Order.objects.in_workspace(workspace).select_for_update().get(pk=pk)
 
