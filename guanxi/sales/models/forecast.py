@@ -51,3 +51,16 @@ class Quota(WorkspaceModel):
                 fields=["workspace", "period_kind", "period_start"], name="quota_ws_period"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.period_label}: {self.user or self.team}"
+
+    @property
+    def period_label(self) -> str:
+        """``2026``, ``2026-Q4`` or ``2026-11``: the period as the pages and the API name it."""
+        start = self.period_start
+        if self.period_kind == PeriodKind.YEAR:
+            return str(start.year)
+        if self.period_kind == PeriodKind.QUARTER:
+            return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+        return f"{start.year}-{start.month:02d}"
