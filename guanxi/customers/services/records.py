@@ -1314,3 +1314,69 @@ def _bank_text(bank: BankAccount) -> str:
     # Only the last four digits go to the audit log.
     tail = bank.account_number[-4:]
     return f"{bank.bank_name} ···{tail}" + (" ★" if bank.is_primary else "")
+
+
+# --- value classes (written by the analytics' customer-value run) ---------------------------
+
+VALUE_CLASSES = ("A", "B", "C", "")
+_VALUE_CLASS_CHUNK = 5000
+
+
+def set_value_classes(
+    *, workspace: Workspace, changes, actor: User | None = None, note: str = ""
+) -> dict[str, int]:
+    """Set the ABC value class of many customers at once; ``changes`` is an iterable of
+    ``(kind, id, value_class)`` with kind ``"account"`` or ``"contact"``, read lazily.
+
+    Ids outside ``workspace`` are left alone. A bulk write by the system, not a user's
+    edit: no per-row audit and no ``updated_at`` bump, but one summary audit row
+    (customers set to each class). Updates run per chunk and class as one ``UPDATE … WHERE
+    id IN (…)``, so a million changes stay in bounded memory. Returns counts per class."""
+    models_by_kind = {"account": Account, "contact": Contact}
+    counts: dict[str, int] = {}
+    pending: dict[tuple[str, str], list[int]] = {}
+
+    def flush(key: tuple[str, str]) -> None:
+        ids = pending.pop(key, [])
+        if not ids:
+            return
+        kind, value_class = key
+        written = (
+            models_by_kind[kind]
+            .objects.in_workspace(workspace)
+            .filter(pk__in=ids)
+            .update(value_class=value_class)
+        )
+        counts[value_class] = counts.get(value_class, 0) + written
+
+    with transaction.atomic():
+        for kind, record_id, value_class in changes:
+            if kind not in models_by_kind or value_class not in VALUE_CLASSES:
+                raise ApplicationError(
+                    _("Unknown value class %(cls)s for %(kind)s %(id)s.")
+                    % {"cls": value_class, "kind": kind, "id": record_id},
+                    code="invalid_value_class",
+                )
+            bucket = pending.setdefault((kind, value_class), [])
+            bucket.append(int(record_id))
+            if len(bucket) >= _VALUE_CLASS_CHUNK:
+                flush((kind, value_class))
+        for key in list(pending):
+            flush(key)
+        if counts:
+            audit.log(
+                actor=actor,
+                workspace=workspace,
+                action=AuditAction.UPDATE,
+                object_key=ACCOUNT,
+                object_repr=str(_("Value classes recomputed")),
+                # The audit shape is field → [before, after]; "after" sums the run up.
+                changes={
+                    "value_class": [
+                        None,
+                        " · ".join(f"{cls or '-'}: {n}" for cls, n in sorted(counts.items()))
+                        + (f" ({note})" if note else ""),
+                    ]
+                },
+            )
+    return counts
