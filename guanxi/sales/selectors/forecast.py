@@ -28,7 +28,7 @@ from ..models import Deal, DealStatus, ForecastCategory, Quota
 from ..objects import DEAL, QUOTA
 from ..services.money import round_money
 
-ZERO = Decimal("0")
+ZERO = Decimal("0.00")
 # Open deals in these categories count in the forecast; "omitted" ones do not.
 OPEN_CATEGORIES = (ForecastCategory.PIPELINE, ForecastCategory.BEST_CASE, ForecastCategory.COMMIT)
 # What a forecast cell drills into.
@@ -380,7 +380,7 @@ def forecast_deals(
             forecast_category__in=categories,
         )
     if owner_id not in (None, ""):
-        if scope.user_ids is not None and _int(owner_id) not in scope.user_ids:
+        if _int(owner_id) not in scope.users:
             raise NotFound()
         qs = qs.filter(owner_id=_int(owner_id))
     if team_id not in (None, ""):

@@ -97,5 +97,7 @@ def no_rights_user(workspace):
     """A user whose role grants nothing on sales."""
     from guanxi.platform.models import Role
 
-    role = Role.objects.create(workspace=workspace, name="无权限", code="no-sales", rights={})
+    role, _created = Role.objects.in_workspace(workspace).get_or_create(
+        workspace=workspace, code="no-sales", defaults={"name": "无权限", "rights": {}}
+    )
     return UserFactory(workspace=workspace, role=role, full_name="无权限用户")
