@@ -51,6 +51,9 @@ class LeadForm(WorkspaceModel):
     redirect_url = models.URLField(_("redirect after sending"), blank=True)
     active = models.BooleanField(_("active"), default=True)
     submissions = models.PositiveIntegerField(_("submissions"), default=0)
+    # Submissions refused as spam (honeypot, too fast, bad token, rate limit, junk fields):
+    # they got a normal "thanks" and made nothing.
+    spam_blocked = models.PositiveIntegerField(_("spam blocked"), default=0)
 
     class Meta:
         verbose_name = _("web form")
@@ -99,6 +102,8 @@ class Lead(OwnedModel):
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
     first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    # When the owner and their manager were told the first response is late (once).
+    response_overdue_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
     account = models.ForeignKey(
         "customers.Account",
