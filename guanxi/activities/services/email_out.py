@@ -12,6 +12,7 @@ server took them (a customer getting the same mail twice is worse than a visible
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import smtplib
 import socket
@@ -34,6 +35,7 @@ from guanxi.platform import audit, permissions
 from guanxi.platform.models import Action, User, Workspace
 
 from ..models import (
+    EmailAttachment,
     EmailDirection,
     EmailMessage,
     EmailPurpose,
@@ -150,11 +152,14 @@ def email_send(
     template_id: int | None = None,
     purpose: str = EmailPurpose.SERVICE,
     in_reply_to_id: int | None = None,
+    attachments=(),
 ) -> EmailMessage:
     """Queue an e-mail to a customer: recipients checked, consent checked (marketing needs
     the contact's e-mail marketing consent; service mail does not), placeholders rendered,
     the row and its timeline entry written together; the worker sends it after commit.
-    Without ``to``, it goes to the contact's e-mail addresses."""
+    Without ``to``, it goes to the contact's e-mail addresses. ``attachments`` are
+    ``(filename, bytes, content type)`` triples made by the caller (a quote's PDF), stored
+    with the message and sent with it."""
     permissions.require(actor, EMAIL, Action.CREATE)
     if purpose not in EmailPurpose.values:
         message = _("Choose one of: %(choices)s.") % {"choices": ", ".join(EmailPurpose.values)}
@@ -266,9 +271,27 @@ def email_send(
             data={"email_id": email.pk, "message_id": message_id, "to": recipients},
         )
         email.save(update_fields=["entry"])
+        for filename, content, content_type in attachments:
+            _attach_outbound(email, filename, content, content_type)
         audit.log_create(actor=actor, instance=email)
         transaction.on_commit(lambda: enqueue_send(email.pk))
     return email
+
+
+def _attach_outbound(email: EmailMessage, filename: str, content: bytes, content_type: str):
+    from django.core.files.base import ContentFile
+
+    attachment = EmailAttachment(
+        workspace_id=email.workspace_id,
+        message=email,
+        filename=filename[:255],
+        content_type=content_type[:120],
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    attachment.file.save(f"{email.pk}-{len(content)}.bin", ContentFile(content), save=False)
+    attachment.save()
+    return attachment
 
 
 def enqueue_send(email_id: int) -> None:
@@ -330,6 +353,10 @@ def build_message(email: EmailMessage) -> EmailMultiAlternatives:
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
+    if email.direction == EmailDirection.OUTBOUND:
+        for item in email.attachments.all():
+            with item.file.open("rb") as handle:
+                message.attach(item.filename, handle.read(), item.content_type or None)
     return message
 
 
