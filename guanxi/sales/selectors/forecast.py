@@ -175,6 +175,13 @@ class ForecastRow:
     figures: Figures = field(default_factory=Figures)
 
     @property
+    def drill_query(self) -> str:
+        """The query string that narrows the drill-down to this row."""
+        if self.user is not None:
+            return f"owner={self.user.pk}"
+        return f"team={self.team.pk}" if self.team is not None else ""
+
+    @property
     def label(self) -> str:
         return str(self.user or self.team or "")
 
@@ -299,7 +306,7 @@ def forecast(
                     if ancestor in by_team:
                         by_team[ancestor].figures.add(figures)
         rows = sorted(by_team.values(), key=lambda r: (r.team.path, r.team.pk))
-        rows = _tree_order(rows)
+        rows = tree_order(rows)
     else:
         users = [
             u
@@ -331,7 +338,7 @@ def forecast(
     )
 
 
-def _tree_order(rows: list[ForecastRow]) -> list[ForecastRow]:
+def tree_order(rows: list[ForecastRow]) -> list[ForecastRow]:
     """Parents before children, siblings by name (paths sort by id, not by name)."""
     children: dict[int | None, list[ForecastRow]] = {}
     present = {r.team.pk for r in rows}

@@ -176,7 +176,11 @@ def leaderboard(
 ) -> Leaderboard:
     """The reps the actor may see, ranked three ways for the period: won amount, win rate
     (reps with at least one closed deal) and activities logged."""
-    perf = rep_performance(workspace=workspace, actor=actor, period=period)
+    return board_from(rep_performance(workspace=workspace, actor=actor, period=period), limit)
+
+
+def board_from(perf: Performance, limit: int = 10) -> Leaderboard:
+    """The leaderboard of figures already read (the performance page shows both)."""
     rows = perf.rows
     by_amount = sorted(
         (r for r in rows if r.won), key=lambda r: (-r.won_amount, -r.won, r.user.full_name)
@@ -190,7 +194,7 @@ def leaderboard(
         key=lambda r: (-r.activity_total, r.user.full_name),
     )
     return Leaderboard(
-        period=period,
+        period=perf.period,
         currency=perf.currency,
         won_amount=by_amount[:limit],
         win_rate=by_rate[:limit],
