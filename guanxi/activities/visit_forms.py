@@ -40,7 +40,7 @@ class VisitSettingsForm(ServiceForm):
         for cls in CLASSES:
             field = _visits_field(_("Visits a year: class %(cls)s") % {"cls": cls})
             field.required = False
-            field.help_text = _("Kept for when customer classes exist; not used yet.")
+            field.help_text = _("Empty: the customer type decides. A class beats the type.")
             self.fields[f"class__{cls}"] = field
 
     def by_type(self) -> dict:

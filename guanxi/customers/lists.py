@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from guanxi.common.errors import ApplicationError
 from guanxi.platform.lists import BulkAction, Column, Filter, ListSpec, register
@@ -120,9 +121,33 @@ def _individual_filter(qs, value):
     return qs.none()
 
 
+def _value_class_filter(qs, value):
+    # "none": not classified yet (before the first customer-value run, or a person at an
+    # account, whose class is the account's business).
+    if value == "none":
+        return qs.filter(value_class="")
+    return qs.filter(value_class=value) if value in ("A", "B", "C") else qs.none()
+
+
+def _value_class_choices(workspace, actor):
+    return [
+        ("A", "A"),
+        ("B", "B"),
+        ("C", "C"),
+        ("none", str(pgettext("value class", "Not classified"))),
+    ]
+
+
 def _shared_filters(tag_source) -> list[Filter]:
     return [
         Filter("owner", _("Owner"), choices=_owner_choices, apply=_filter_owner, field="owner"),
+        Filter(
+            "value_class",
+            _("Value class"),
+            choices=_value_class_choices,
+            apply=_value_class_filter,
+            field="value_class",
+        ),
         Filter(
             "lifecycle_stage",
             _("Lifecycle stage"),
@@ -278,6 +303,13 @@ def _shared_columns() -> list[Column]:
             sort="loyalty_stage",
             default=False,
             field="loyalty_stage",
+        ),
+        Column(
+            "value_class",
+            _("Value class"),
+            sort="value_class",
+            default=False,
+            field="value_class",
         ),
         Column("phone", _("Phone"), field="phone", default=False),
         Column("email", _("E-mail"), field="email"),

@@ -1,9 +1,9 @@
 """Visit plans: how often each account is visited, and the visit tasks that follow.
 
 ``visit_settings_get``/``visit_settings_update`` hold the workspace's defaults (visits a
-year by customer type; a by-class map kept for when sales computes A/B/C classes, not read
-yet) and the check-in distance that counts as far. ``visit_plan_get`` gives an account's
-effective frequency — its own plan when set by hand, else the default for its type;
+year by value class A/B/C and by customer type; a class with an entry beats the type) and
+the check-in distance that counts as far. ``visit_plan_get`` gives an account's
+effective frequency — its own plan when set by hand, else the default for its class or type;
 ``visit_plan_set`` and ``visit_plan_reset`` change it. ``visit_plans_generate`` (run as the
 ``activities.visit_plans`` job, started by ``visit_plans_generate_start``) turns the plans
 into visit ``Task`` rows for a year, quarter or month.
@@ -157,12 +157,15 @@ def visit_settings_update(
     return settings
 
 
-def default_frequency(settings: VisitSettings, account_type: str) -> int:
-    """Visits a year for an account that follows the defaults: by its customer type.
-
-    The by-class map is stored and editable but not read: customer classes (A/B/C) do
-    not exist until the sales part computes them; then a class will beat the type."""
-    value = (settings.visits_per_year_by_type or {}).get(account_type, 0)
+def default_frequency(settings: VisitSettings, account_type: str, value_class: str = "") -> int:
+    """Visits a year for an account that follows the defaults: by its value class (A/B/C,
+    computed by the analytics' customer-value run) when the by-class map has an entry for
+    it — a class beats the type — else by its customer type."""
+    by_class = settings.visits_per_year_by_class or {}
+    if value_class and value_class in by_class:
+        value = by_class[value_class]
+    else:
+        value = (settings.visits_per_year_by_type or {}).get(account_type, 0)
     try:
         return max(0, min(MAX_VISITS_PER_YEAR, int(value)))
     except (TypeError, ValueError):
@@ -197,7 +200,7 @@ def _effective(account: Account, plan: VisitPlan | None, settings: VisitSettings
         return EffectivePlan(account, plan.visits_per_year, True, plan.means, plan.notes, plan)
     return EffectivePlan(
         account,
-        default_frequency(settings, account.account_type),
+        default_frequency(settings, account.account_type, account.value_class),
         False,
         plan.means if plan else VisitMeans.COMPANY_VISIT,
         plan.notes if plan else "",
@@ -316,7 +319,7 @@ def visit_plan_reset(*, actor: User, workspace: Workspace, account_id) -> Effect
         if plan is None or not plan.is_custom:
             return _effective(account, plan, settings)
         before = audit.snapshot(plan)
-        default = default_frequency(settings, account.account_type)
+        default = default_frequency(settings, account.account_type, account.value_class)
         changed = default != plan.visits_per_year
         plan.visits_per_year = default
         plan.is_custom = False
@@ -503,7 +506,7 @@ def _generate_batch(*, actor, workspace, period: Period, settings, rows: list[di
         plan = stored.get(row["pk"])
         if plan is not None and plan["is_custom"]:
             return plan["visits_per_year"]
-        return default_frequency(settings, row["account_type"])
+        return default_frequency(settings, row["account_type"], row["value_class"])
 
     wanted = [r for r in rows if frequency(r) > 0]
     new_plans = [
@@ -580,7 +583,7 @@ def visit_plans_generate(
     total = accounts.count()
     done = plans_created = tasks_created = 0
     last_pk = 0
-    fields = ("pk", "name", "account_type", "owner_id", "owner__time_zone")
+    fields = ("pk", "name", "account_type", "value_class", "owner_id", "owner__time_zone")
     fields += ("city", "district", "street")
     while True:
         rows = list(accounts.filter(pk__gt=last_pk).order_by("pk").values(*fields)[:GENERATE_BATCH])

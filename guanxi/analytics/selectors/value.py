@@ -181,6 +181,11 @@ def pareto_get(*, actor: User, workspace: Workspace, year=None) -> Pareto:
     """The Pareto figures of ``year`` (default: the year of the last run): the last run's
     stored curve when it was for that year, else computed now from the stored revenue."""
     require_read(actor, workspace)
+    return pareto_for(workspace=workspace, year=year)
+
+
+def pareto_for(*, workspace, year=None) -> Pareto:
+    """``pareto_get`` without the rights check, for the operator's command line."""
     run = last_run(workspace=workspace)
     if year in (None, ""):
         year = run.year if run is not None else reference_year(workspace)
