@@ -200,3 +200,39 @@ class Payment(WorkspaceModel):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         indexes = [models.Index(fields=["workspace", "invoice"], name="payment_ws_invoice")]
+
+
+class OrderImport(WorkspaceModel):
+    """One order import of one file: its options, its checkpoint and its counts.
+
+    Each batch of lines is written in one transaction together with ``lines_done``, so an
+    import resumed after a crash starts after the last committed batch and creates nothing
+    twice. The orders it made point at its job (``Order.import_run``).
+    """
+
+    job = models.OneToOneField(
+        "platform.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    file_path = models.CharField(max_length=500)
+    options = models.JSONField(default=dict, blank=True)
+    lines_total = models.PositiveIntegerField(null=True, blank=True)
+    # File lines (after the header) consumed by committed batches: the checkpoint.
+    lines_done = models.PositiveIntegerField(default=0)
+    orders_created = models.PositiveIntegerField(default=0)
+    lines_created = models.PositiveIntegerField(default=0)
+    products_created = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error_path = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        "platform.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order import")
+        verbose_name_plural = _("order imports")
+        indexes = [models.Index(fields=["workspace", "-id"], name="orderimport_ws_id")]
+
+    def __str__(self) -> str:
+        return self.file_name
