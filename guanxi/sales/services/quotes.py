@@ -27,7 +27,13 @@ from django.utils.translation import gettext_lazy as _
 
 from guanxi.activities import localtime
 from guanxi.activities.services.timeline import record_entry
-from guanxi.common.errors import ApplicationError, Conflict, FieldErrors, NotFound
+from guanxi.common.errors import (
+    ApplicationError,
+    Conflict,
+    FieldErrors,
+    NotFound,
+    PermissionDenied,
+)
 from guanxi.customers import selectors as customer_selectors
 from guanxi.platform import audit, permissions
 from guanxi.platform.models import Action, User, Workspace
@@ -117,12 +123,10 @@ def _decimal(errors: FieldErrors, value, *, name: str, low=None, high=None, plac
 
 
 def clean_quantity(errors: FieldErrors, value, *, name: str = "quantity") -> Decimal | None:
-    quantity = _decimal(errors, value, name=name, low=Decimal(0), high=MAX_QUANTITY, places=3)
+    quantity = _decimal(errors, value, name=name, high=MAX_QUANTITY, places=3)
     if quantity is not None and quantity <= 0:
         errors.add(name, _("The quantity must be more than zero."))
         return None
-    if quantity is None and name not in errors.fields:
-        errors.add(name, _("The quantity must be more than zero."))
     return quantity
 
 
@@ -1282,14 +1286,17 @@ def quote_accept(
 
 
 def _win_deal(actor, workspace, deal) -> None:
-    try:
-        from .deals import deal_win
-    except ImportError:  # the deals part is not installed yet
-        return
+    """The quote's deal is won with it. A deal someone else closed meanwhile, or one the
+    actor may not change, keeps its state: the order is what the customer accepted."""
+    from .deals import deal_win
+
     deal = Deal.objects.in_workspace(workspace).get(pk=deal.pk)
     if deal.status != "open":
         return
-    deal_win(actor=actor, workspace=workspace, deal=deal, version=deal.version)
+    try:
+        deal_win(actor=actor, workspace=workspace, deal=deal, version=deal.version)
+    except (PermissionDenied, NotFound, Conflict):
+        return
 
 
 def quote_decline(

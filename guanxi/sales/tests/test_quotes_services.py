@@ -527,6 +527,31 @@ def test_accepting_makes_an_order_at_the_quoted_prices(workspace, rep, account, 
     assert Order.objects.in_workspace(workspace).count() == 1
 
 
+def test_a_quote_of_a_deal_takes_its_customer_and_accepting_wins_the_deal(
+    workspace, rep, account, pump
+):
+    from guanxi.sales.services.deals import deal_create
+
+    deal = deal_create(actor=rep, workspace=workspace, name="泵站改造", account=account)
+    quote = quotes.quote_create(
+        actor=rep, workspace=workspace, deal_id=deal.pk, lines=[line(pump, "4")]
+    )
+    assert (quote.deal_id, quote.account_id) == (deal.pk, account.pk)
+    quote = quotes.quote_send(
+        actor=rep,
+        workspace=workspace,
+        quote_id=quote.pk,
+        lock_version=quote.lock_version,
+        email=False,
+    )
+    quotes.quote_accept(
+        actor=rep, workspace=workspace, quote_id=quote.pk, lock_version=quote.lock_version
+    )
+    deal.refresh_from_db()
+    assert deal.status == "won"
+    assert Order.objects.in_workspace(workspace).get(quote=quote).deal_id == deal.pk
+
+
 def test_only_a_sent_quote_is_accepted_or_declined(workspace, rep, account, pump):
     quote = new_quote(rep, workspace, account, [line(pump)])
     for service in (quotes.quote_accept, quotes.quote_decline):
