@@ -12,6 +12,7 @@ urlpatterns = [
     path("customers/", include("guanxi.customers.urls")),
     path("activities/", include("guanxi.activities.urls")),
     path("sales/", include("guanxi.sales.urls")),
+    path("f/", include("guanxi.sales.leads_public_urls")),
     path("analytics/", include("guanxi.analytics.urls")),
 ]
 if settings.DEBUG:
