@@ -10,7 +10,7 @@ urlpatterns = [
     path("quotas/", views.quotas_page, name="quotas"),
     path("performance/", views.performance_page, name="performance"),
     path(
-        "deals/<int:pk>/suggested-owners/",
+        "forecast/deals/<int:pk>/suggested-owners/",
         views.deal_suggested_owners,
         name="deal_suggested_owners",
     ),

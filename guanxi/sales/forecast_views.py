@@ -261,8 +261,18 @@ def deal_suggested_owners(request, pk: int):
     suggestions = performance_selectors.suggest_owners(
         workspace=request.workspace, deal=deal, limit=limit
     )
+    template = (
+        "sales/forecast/suggested_owners.html"
+        if request.htmx
+        else "sales/forecast/suggested_owners_page.html"
+    )
     return render(
         request,
-        "sales/forecast/suggested_owners.html",
-        {"deal": deal, "suggestions": suggestions},
+        template,
+        {
+            "deal": deal,
+            "suggestions": suggestions,
+            "embedded": bool(request.htmx),
+            "deal_url": reverse(name, args=[deal.pk]) if (name := _deal_url_name()) else "",
+        },
     )

@@ -176,16 +176,31 @@ class Deal(OwnedModel):
                 name="deal_ws_board",
                 condition=Q(status="open"),
             ),
-            # Forecasts: deals closing in a period.
+            # Forecasts: deals closing in a period. The columns after the owner make it
+            # covering: the forecast's grouped query reads no table rows (SQLite, 50,000
+            # deals: 41 → 2 ms for a year; see docs/sales/forecast.md).
             models.Index(
-                fields=["workspace", "expected_close_date", "owner"], name="deal_ws_close"
+                fields=[
+                    "workspace",
+                    "expected_close_date",
+                    "owner",
+                    "status",
+                    "forecast_category",
+                    "probability",
+                    "amount_base",
+                ],
+                name="deal_ws_close",
             ),
             models.Index(
                 fields=["workspace", "owner", "status", "-updated_at"], name="deal_ws_owner"
             ),
             models.Index(fields=["workspace", "account", "status"], name="deal_ws_account"),
             models.Index(fields=["workspace", "contact", "status"], name="deal_ws_contact"),
-            models.Index(fields=["workspace", "status", "closed_at"], name="deal_ws_closed"),
+            # Won or lost in a period; owner and amount make the forecast's query covering.
+            models.Index(
+                fields=["workspace", "status", "closed_at", "owner", "amount_base"],
+                name="deal_ws_closed",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -198,10 +198,18 @@ def test_suggested_owners_fragment(client, workspace, org, other_admin):
     )
     url = reverse("sales:deal_suggested_owners", args=[deal.pk])
     client.force_login(org["manager"])
-    response = client.get(url)
+    response = client.get(url, headers={"HX-Request": "true"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "赵强" in html and "won 4 of 4 deals in 制造业" in html
+    assert "赵强" in html and "won 4 of 4 deals in 制造业" in html and "<html" not in html
+    page = client.get(url)  # without script: the same as a page of its own
+    assert page.status_code == 200 and "<html" in page.content.decode()
+    # The deal page shows the section (loaded after the page) to a manager, not to the rep.
+    detail = client.get(reverse("sales:deal_detail", args=[deal.pk])).content.decode()
+    assert f'hx-get="{url}"' in detail
+    client.force_login(org["li"])
+    detail = client.get(reverse("sales:deal_detail", args=[deal.pk]))
+    assert detail.status_code == 200 and url not in detail.content.decode()
     client.force_login(org["li"])
     assert client.get(url).status_code == 403
     client.force_login(other_admin)
