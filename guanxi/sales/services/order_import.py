@@ -55,6 +55,8 @@ from .setup import sales_settings
 
 JOB_KIND = "sales.order_import"
 BATCH = 5000
+# Customer codes remembered between batches.
+CACHE_MAX = 300_000
 SAMPLE_BYTES = 64 * 1024
 MAX_QUANTITY = Decimal("99999999999")
 MAX_AMOUNT = Decimal("9999999999999999")
@@ -289,6 +291,30 @@ class _Group:
     bad: bool = False
 
 
+class _NewOrder:
+    """An order about to be inserted (a model instance costs more than the insert itself)."""
+
+    __slots__ = (
+        "account_id",
+        "contact_id",
+        "currency",
+        "exchange_rate",
+        "number",
+        "order_date",
+        "owner_id",
+        "paid",
+        "pk",
+        "status",
+        "total",
+        "total_base",
+    )  # fmt: skip
+
+    def __init__(self, **values):
+        self.pk = None
+        for name, value in values.items():
+            setattr(self, name, value)
+
+
 class _Report:
     """The error file (CSV, UTF-8 with BOM so Excel opens it), appended batch by batch."""
 
@@ -360,6 +386,7 @@ class _Runner:
         self.rates = RateTable(self.workspace)
         self.prefix = sales_settings(self.workspace).order_number_prefix
         self.date_memo: dict = {}
+        self.customer_cache: dict[str, tuple] = {}
         # After the first batch, a customer + day may already have an order of this import.
         self._appending = bool(run.lines_done)
         self.report = _Report(Path(run.error_path) if run.error_path else self._report_path())
@@ -482,7 +509,17 @@ class _Runner:
     # resolving
 
     def _customers(self, codes: set[str]) -> dict[str, tuple[int | None, int | None, int | None]]:
-        """code → (account id, contact id, owner id): accounts first, then contacts."""
+        """code → (account id, contact id, owner id): accounts first, then contacts. Codes
+        seen in earlier batches come from a cache (bounded: cleared when it grows large)."""
+        cache = self.customer_cache
+        if len(cache) > CACHE_MAX:
+            cache.clear()
+        wanted = codes - cache.keys()
+        if wanted:
+            cache.update(self._customers_from_db(wanted))
+        return cache
+
+    def _customers_from_db(self, codes: set[str]) -> dict[str, tuple]:
         found: dict[str, tuple] = {}
         for code, pk, owner in (
             Account.objects.in_workspace(self.ws_id)
@@ -591,8 +628,7 @@ class _Runner:
                     continue
             rate = self.rates.rate(first.currency, first.day)
             total = sum((ln.amount for ln in group.lines), Decimal(0))
-            order = Order(
-                workspace_id=self.ws_id,
+            order = _NewOrder(
                 number=group.key[1] if group.key[0] == "n" else "",
                 status=OrderStatus.COMPLETED if self.settled else OrderStatus.CONFIRMED,
                 order_date=first.day,
@@ -600,14 +636,10 @@ class _Runner:
                 contact_id=contact_id,
                 owner_id=owner_id or (self.actor.pk if self.actor else None),
                 currency=first.currency,
-                subtotal=total,
-                tax_total=Decimal(0),
                 total=total,
                 total_base=round_money(total * rate),
                 exchange_rate=rate,
-                invoiced_total=total if self.settled else Decimal(0),
-                paid_total=total if self.settled else Decimal(0),
-                import_run_id=job_id,
+                paid=total if self.settled else Decimal(0),
             )
             new_orders.append((group, order))
         for group in groups.values():
@@ -618,7 +650,7 @@ class _Runner:
             if new_products:
                 Product.objects.bulk_create(new_products, batch_size=1000)
                 products.update({p.code: p.pk for p in new_products})
-            Order.objects.bulk_create([o for _g, o in new_orders], batch_size=1000)
+            _insert_orders(self.ws_id, self.run.job_id, [o for _g, o in new_orders])
             records = []
             for group, order in new_orders:
                 for position, ln in enumerate(group.lines, start=1):
@@ -690,7 +722,7 @@ class _Runner:
         return by_number, by_key
 
     def _number(self, new_orders) -> None:
-        by_year: dict[int, list[Order]] = {}
+        by_year: dict[int, list[_NewOrder]] = {}
         for _group, order in new_orders:
             if not order.number:
                 by_year.setdefault(order.order_date.year, []).append(order)
@@ -719,7 +751,7 @@ class _Runner:
                         order.number = number
                 pending = rest
 
-    def _line_row(self, order: Order, position: int, ln: _Line, products) -> tuple:
+    def _line_row(self, order, position: int, ln: _Line, products) -> tuple:
         return (
             order.pk,
             position,
@@ -813,6 +845,66 @@ class _Runner:
                 },
             )
         return run
+
+
+_ORDER_COLUMNS = (
+    "workspace_id", "import_run_id", "number", "status", "order_date", "account_id",
+    "contact_id", "owner_id", "currency", "subtotal", "tax_total", "total", "total_base",
+    "exchange_rate", "invoiced_total", "paid_total", "payment_terms_days", "notes",
+    "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _insert_orders(workspace_id: int, job_id: int | None, orders: list[_NewOrder]) -> None:
+    """INSERT orders and set their ids: on PostgreSQL the ids are taken from the sequence
+    first and the rows copied in; on SQLite (one writer at a time, inside this transaction)
+    the AUTOINCREMENT ids of one executemany are consecutive up to ``last_insert_rowid()``."""
+    if not orders:
+        return
+    table = connection.ops.quote_name(Order._meta.db_table)
+    now = timezone.now()
+
+    def values(o, stamp):
+        return (
+            workspace_id, job_id, o.number, o.status, o.order_date, o.account_id,
+            o.contact_id, o.owner_id, o.currency, o.total, 0, o.total, o.total_base,
+            o.exchange_rate, o.paid, o.paid, 30, "", stamp, stamp,
+        )  # fmt: skip
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [Order._meta.db_table, len(orders)],
+            )
+            for order, (pk,) in zip(orders, cursor.fetchall(), strict=True):
+                order.pk = pk
+            quoted = ", ".join(connection.ops.quote_name(c) for c in ("id", *_ORDER_COLUMNS))
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                for order in orders:
+                    copy.write_row((order.pk, *values(order, now)))
+        else:
+            stamp = connection.ops.adapt_datetimefield_value(now)
+            quoted = ", ".join(connection.ops.quote_name(c) for c in _ORDER_COLUMNS)
+            marks = ", ".join(["%s"] * len(_ORDER_COLUMNS))
+            cursor.executemany(
+                f"INSERT INTO {table} ({quoted}) VALUES ({marks})",
+                [
+                    tuple(
+                        str(v)
+                        if isinstance(v, Decimal)
+                        else v.isoformat()
+                        if isinstance(v, dt.date)
+                        else v
+                        for v in values(order, stamp)
+                    )
+                    for order in orders
+                ],
+            )
+            cursor.execute("SELECT last_insert_rowid()")
+            last = cursor.fetchone()[0]
+            for offset, order in enumerate(orders):
+                order.pk = last - len(orders) + 1 + offset
 
 
 _LINE_COLUMNS = (

@@ -26,7 +26,8 @@ class Command(BaseCommand):
     help = "Import contacts or accounts from a CSV or XLSX file."
 
     def add_arguments(self, parser):
-        parser.add_argument("object", choices=["contacts", "accounts"])
+        # "orders" is the sales app's importer (its own command; this one only passes it on).
+        parser.add_argument("object", choices=["contacts", "accounts", "orders"])
         parser.add_argument("file", nargs="?", help="CSV or XLSX file (not with --run)")
         parser.add_argument("--mapping", help='JSON file {"file column": "field"}')
         parser.add_argument(
@@ -48,6 +49,13 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="no progress line")
 
     def handle(self, *args, **options):
+        if options["object"] == "orders":
+            from django.core.management import call_command
+
+            passed = {k: options[k] for k in ("workspace", "user", "run", "quiet") if options[k]}
+            return call_command(
+                "orders_import", *[options["file"]] * bool(options["file"]), **passed
+            )
         workspace, user = workspace_and_user(options["workspace"], options["user"])
         translation.activate(user.language or workspace.language or "en")
         try:
