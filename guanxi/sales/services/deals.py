@@ -410,16 +410,22 @@ def _catalogue_prices(workspace, product_ids: list[int], currency: str, on: dt.d
 # --- reading a deal for a change ---------------------------------------------------------------
 
 
-def _lock(*, workspace: Workspace, actor: User, deal: Deal | int, version=None) -> Deal:
-    """The deal, locked, if the actor may see it; a stale ``version`` is a conflict."""
+def _visible(workspace: Workspace, actor: User, deal: Deal | int) -> int:
+    """The deal's id if the actor may see it; else "not found" (other workspaces too)."""
     from ..selectors.deals import deal_list
 
     pk = deal.pk if isinstance(deal, Deal) else _int(deal)
     if not deal_list(workspace=workspace, actor=actor).filter(pk=pk).exists():
         raise NotFound()
+    return pk
+
+
+def _lock(*, workspace: Workspace, actor: User, deal: Deal | int, version=None) -> Deal:
+    """The deal, locked, if the actor may see it; a stale ``version`` is a conflict."""
+    pk = _visible(workspace, actor, deal)
     locked = (
         Deal.objects.in_workspace(workspace)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("stage", "pipeline", "owner", "account", "contact")
         .get(pk=pk)
     )
@@ -758,6 +764,7 @@ def deal_move(
     and ``before_id`` (below). A drop on the won stage wins the deal; on a lost stage it
     loses it, which needs a ``reason`` (422 ``reason_required`` without one)."""
     permissions.require(actor, DEAL, Action.UPDATE)
+    _visible(workspace, actor, deal)
     errors = FieldErrors()
     target = _stage(errors, workspace, stage)
     errors.raise_if_any()
