@@ -53,6 +53,7 @@ JOB_KIND = "analytics.value_recompute"
 TEMP_TABLE = "analytics_value_new_class"
 CHANGE_CHUNK = 5000
 MAX_B_YEARS = 10
+PG_WORK_MEM = "64MB"
 DEFAULT_ACCOUNT_TYPES = ["agent"]
 
 Progress = Callable[..., None]
@@ -255,6 +256,7 @@ def _replace_revenue(ws_id: int, now: dt.datetime) -> int:
     contact = "CASE WHEN l.account_id IS NULL THEN l.contact_id END"
     year = _year_sql("l.order_date")
     with connection.cursor() as cursor:
+        _pg_work_mem(cursor)
         cursor.execute(f"DELETE FROM {revenue} WHERE workspace_id = %s", [ws_id])
         cursor.execute(
             f"INSERT INTO {revenue}"
@@ -267,7 +269,20 @@ def _replace_revenue(ws_id: int, now: dt.datetime) -> int:
             f" GROUP BY l.account_id, {contact}, {year}",
             [ws_id, now, now, ws_id, ws_id, OrderStatus.CANCELLED.value],
         )
-        return cursor.rowcount
+        written = cursor.rowcount
+        if connection.vendor == "postgresql":
+            # Fresh statistics, or the planner takes the rewritten table for empty and
+            # the classification's joins turn into nested scans.
+            cursor.execute(f"ANALYZE {revenue}")
+        return written
+
+
+def _pg_work_mem(cursor) -> None:
+    """On PostgreSQL, a fixed sort/hash budget for this transaction (the grouping of ten
+    million lines would spill to disk in batches at the default 4 MB): memory stays
+    bounded, by this figure, whatever the data size."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"SET LOCAL work_mem = '{PG_WORK_MEM}'")
 
 
 def _temp_name() -> str:
@@ -321,6 +336,7 @@ def _classify(ws_id: int, year: int, rules: ValueSettings, cutoff) -> None:
     accounts, contacts, revenue = _table(Account), _table(Contact), _table(CustomerYearRevenue)
     to_class = "CASE reason WHEN 'rest' THEN 'C' WHEN 'growth' THEN 'B' ELSE 'A' END"
     with connection.cursor() as cursor:
+        _pg_work_mem(cursor)
         cursor.execute(f"DROP TABLE IF EXISTS {temp}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {TEMP_TABLE} (kind VARCHAR(7) NOT NULL, id BIGINT NOT NULL,"
