@@ -13,7 +13,6 @@ from guanxi.sales.models import Order, Quote, QuoteLine
 
 from .test_quotes_support import (  # noqa: F401
     _media_in_tmp,
-    _pricing_until_it_lands,
     account,
     api_for,
     cabinet,

@@ -23,7 +23,6 @@ from guanxi.sales.services.orders import OrderLineInput, order_create
 
 from .test_quotes_support import (  # noqa: F401
     _media_in_tmp,
-    _pricing_until_it_lands,
     account,
     cabinet,
     catalog,

@@ -28,7 +28,6 @@ from guanxi.sales.services.orders import OrderLineInput, order_create
 
 from .test_quotes_support import (  # noqa: F401
     _media_in_tmp,
-    _pricing_until_it_lands,
     account,
     cabinet,
     catalog,
@@ -652,3 +651,37 @@ def test_approvals_are_listed_for_the_manager_only(
     assert list(approvals_inbox(workspace=workspace, actor=manager)) == [approval]
     assert list(approvals_inbox(workspace=workspace, actor=outsider)) == []
     assert QuoteApproval.objects.in_workspace(workspace).count() == 1
+
+
+def test_the_most_specific_book_prices_the_quote(workspace, rep, account, pump, cabinet):
+    from guanxi.sales.models import PriceBook, PriceBookEntry
+
+    account.value_class = "A"
+    account.save(update_fields=["value_class"])
+    class_book = PriceBook.objects.create(
+        workspace=workspace, name="A 类", kind="class", customer_class="A", currency="CNY"
+    )
+    PriceBookEntry.objects.create(
+        workspace=workspace, price_book=class_book, product=pump, unit_price=Decimal("95")
+    )
+    own = PriceBook.objects.create(
+        workspace=workspace, name="专属", kind="customer", account=account, currency="CNY"
+    )
+    PriceBookEntry.objects.create(
+        workspace=workspace, price_book=own, product=cabinet, unit_price=Decimal("200")
+    )
+    expired = PriceBook.objects.create(
+        workspace=workspace,
+        name="旧",
+        kind="customer",
+        account=account,
+        currency="CNY",
+        valid_until=timezone.localdate() - dt.timedelta(days=1),
+    )
+    PriceBookEntry.objects.create(
+        workspace=workspace, price_book=expired, product=pump, unit_price=Decimal("1")
+    )
+    quote = new_quote(rep, workspace, account, [line(pump), line(cabinet)])
+    assert quote.price_book_id == own.pk
+    prices = dict(quote.lines.values_list("product_id", "list_price"))
+    assert prices == {pump.pk: Decimal("95.0000"), cabinet.pk: Decimal("200.0000")}
