@@ -174,8 +174,9 @@ def test_quotas_save_many_at_once(workspace, org):
 def q4_deals(workspace, org):
     li, zhao, sun = org["li"], org["zhao"], org["sun"]
     d = dt.date
-    # 李: won 300k in Q4 (one on 31 Dec late in Shanghai), commit 200k, best case 100k.
-    make_deal(workspace, li, amount="200000", status=DealStatus.WON, closed_at=at("2026-10-15"))
+    # 李: won 300k in Q4 (at both ends of it in Shanghai), commit 200k, best case 100k.
+    # 1 October 01:00 in Shanghai is still 30 September in UTC: the quarter is the reader's.
+    make_deal(workspace, li, amount="200000", status=DealStatus.WON, closed_at=at("2026-10-01", 1))
     make_deal(workspace, li, amount="100000", status=DealStatus.WON, closed_at=at("2026-12-31", 23))
     make_deal(
         workspace, li, amount="200000", category="commit", probability=70, close=d(2026, 11, 1)
@@ -220,7 +221,6 @@ def _rows(result) -> dict:
 
 
 def test_forecast_per_rep(workspace, org, q4_deals):
-    org["li"].time_zone = "Asia/Shanghai"
     result = fc.forecast(workspace=workspace, actor=org["director"], period=Q4)
     rows = _rows(result)
     li = rows["李娜"]
@@ -236,6 +236,10 @@ def test_forecast_per_rep(workspace, org, q4_deals):
     assert result.total.figures.closed_won == Decimal("380000.00")
     assert result.total.figures.weighted == Decimal("189000.00")
     assert result.total.figures.open_count == 4
+    # A reader in UTC: the deal won at 01:00 on 1 October in Shanghai closed in Q3.
+    org["director"].time_zone = "UTC"
+    utc = _rows(fc.forecast(workspace=workspace, actor=org["director"], period=Q4))
+    assert utc["李娜"].figures.closed_won == Decimal("100000.00")
 
 
 def test_forecast_per_team_rolls_up_the_tree_with_own_quotas(workspace, org, q4_deals):
