@@ -6,7 +6,7 @@ input and render; the services and selectors do the work."""
 
 from __future__ import annotations
 
-from csp.decorators import csp_update
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -376,7 +376,7 @@ def _client_ip(request) -> str:
 
 @csrf_exempt
 @xframe_options_exempt
-@csp_update({"frame-ancestors": ["*"]})
+@csp_replace({"frame-ancestors": ["*"]})
 def public_form(request, public_key: str):
     """The embeddable page (no login, no CSRF cookie: a signed per-render token instead)."""
     webform = selectors.public_form(public_key)
