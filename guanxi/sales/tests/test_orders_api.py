@@ -69,14 +69,23 @@ def test_bad_input_writes_nothing(rep, account, product):
         [{"product_id": product.pk, "quantity": "1", "unit_price": "5", "tax_rate": "13"}],
         [],
     ):
-        payload = {"account_id": account.pk, "currency": "CNY", "order_date": "2026-01-01",
-                   "lines": lines}
+        payload = {
+            "account_id": account.pk,
+            "currency": "CNY",
+            "order_date": "2026-01-01",
+            "lines": lines,
+        }
         assert api.post("/orders", payload).status_code in (400, 422)
     error = assert_error(
-        api.post("/orders", {"account_id": account.pk, "currency": "EUR",
-                             "order_date": "2026-01-01",
-                             "lines": [{"quantity": "1", "unit_price": "1",
-                                        "description": "x"}]}),
+        api.post(
+            "/orders",
+            {
+                "account_id": account.pk,
+                "currency": "EUR",
+                "order_date": "2026-01-01",
+                "lines": [{"quantity": "1", "unit_price": "1", "description": "x"}],
+            },
+        ),
         400,
     )
     assert "currency" in error["fields"]
@@ -109,10 +118,15 @@ def test_user_without_the_right_gets_403(rep, account, nobody, reader):
     assert_error(api.get("/orders"), 403)
     assert_error(api.get("/receivables/ageing"), 403)
     assert_error(
-        api.post("/orders", {"account_id": account.pk, "currency": "CNY",
-                             "order_date": "2026-01-01",
-                             "lines": [{"quantity": "1", "unit_price": "1",
-                                        "description": "x"}]}),
+        api.post(
+            "/orders",
+            {
+                "account_id": account.pk,
+                "currency": "CNY",
+                "order_date": "2026-01-01",
+                "lines": [{"quantity": "1", "unit_price": "1", "description": "x"}],
+            },
+        ),
         403,
     )
     assert_error(api.post(f"/orders/{order.pk}/status", {"status": "shipped"}), 403)

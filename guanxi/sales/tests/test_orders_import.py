@@ -91,7 +91,8 @@ def test_bad_lines_reported_and_their_order_left_out(boss, customers, product, s
     result = run(boss, text)
     assert result.orders_created == 1 and result.lines_created == 1
     assert result.failed == 7
-    report = open(result.error_path, encoding="utf-8-sig").read()
+    with open(result.error_path, encoding="utf-8-sig") as f:
+        report = f.read()
     for needle in ("quantity", "amount", "NOPE", "P-404", "EUR", "2025-13-02"):
         assert needle in report
     assert not Order.objects.in_workspace(sales_ws).filter(number="X-1").exists()
