@@ -1,5 +1,9 @@
-"""The dashboards part's pages."""
+"""The dashboards part's pages, under /analytics/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import dashboards_views
+
+urlpatterns = [
+    path("sales/", dashboards_views.sales_dashboard, name="sales_dashboard"),
+]
