@@ -685,3 +685,24 @@ def test_the_most_specific_book_prices_the_quote(workspace, rep, account, pump, 
     assert quote.price_book_id == own.pk
     prices = dict(quote.lines.values_list("product_id", "list_price"))
     assert prices == {pump.pk: Decimal("95.0000"), cabinet.pk: Decimal("200.0000")}
+
+
+def test_timeline_sentences(workspace, rep, manager, account, pump):
+    from guanxi.activities.timeline_display import system_text
+
+    quote = new_quote(rep, workspace, account, [line(pump, "1", "20")])
+    approval = quote_approvals.quote_submit(
+        actor=rep, workspace=workspace, quote_id=quote.pk, lock_version=quote.lock_version
+    )
+    quote_approvals.quote_approve(actor=manager, workspace=workspace, approval_id=approval.pk)
+    texts = [
+        system_text(entry)
+        for entry in TimelineEntry.objects.in_workspace(workspace)
+        .filter(related_object_key="sales.quote")
+        .order_by("id")
+    ]
+    assert texts == [
+        f"Quote {quote.number} v1 made: 90.40 CNY",
+        f"Quote {quote.number} v1 sent to a manager for approval",
+        f"Quote {quote.number} v1 approved by {manager.full_name}",
+    ]
