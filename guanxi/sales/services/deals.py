@@ -49,6 +49,7 @@ from ..models import (
 )
 from ..objects import DEAL
 from . import money
+from .pricing import prices_for
 from .setup import default_pipeline
 
 # Sparse ranks: a new card goes STEP before the column's first; a column is renumbered when
@@ -324,11 +325,18 @@ def _products(errors: FieldErrors, workspace, ids: Iterable[int]) -> dict[int, P
 
 
 def _lines(
-    errors: FieldErrors, workspace, lines, *, currency: str, on: dt.date
+    errors: FieldErrors,
+    workspace,
+    lines,
+    *,
+    currency: str,
+    on: dt.date,
+    account=None,
+    contact=None,
 ) -> list[dict[str, Any]]:
     """Deal products: ``{"product": id|Product, "quantity": n, "unit_price": optional}``.
-    Without a price, the catalogue's price for the deal's currency is used when the catalogue
-    part's ``pricing.prices_for`` is installed; else the price must be given."""
+    Without a price, the catalogue's price for the customer in the deal's currency is used
+    (``pricing.prices_for``); a product with none there needs a price."""
     lines = list(lines or ())
     if len(lines) > MAX_LINES:
         errors.add("lines", _("At most %(n)s products on one deal.") % {"n": MAX_LINES})
@@ -340,7 +348,14 @@ def _lines(
         if not isinstance(line, dict):
             errors.add(f"lines.{index}", _("Each product line needs a product and a quantity."))
     products = _products(errors, workspace, wanted)
-    catalogue = _catalogue_prices(workspace, [p for p in wanted if p in products], currency, on)
+    catalogue = _catalogue_prices(
+        workspace,
+        [p for p in wanted if p in products],
+        currency,
+        on,
+        account=account,
+        contact=contact,
+    )
     out = []
     for index, (line, product_id) in enumerate(zip(lines, wanted, strict=True)):
         if not isinstance(line, dict):
@@ -388,23 +403,22 @@ def _lines(
     return out
 
 
-def _catalogue_prices(workspace, product_ids: list[int], currency: str, on: dt.date) -> dict:
-    if not product_ids:
+def _catalogue_prices(
+    workspace, product_ids: list[int], currency: str, on: dt.date, account=None, contact=None
+) -> dict[int, Decimal]:
+    """The catalogue's prices for the deal's customer (its own book, its class's, then the
+    standard one) in the deal's currency; products without a price are left out."""
+    if not product_ids or not currency:
         return {}
-    try:
-        from .pricing import prices_for
-    except ImportError:  # the catalogue part has not installed its price helper
-        return {}
-    try:
-        found = prices_for(workspace=workspace, product_ids=product_ids, currency=currency, on=on)
-    except TypeError:
-        return {}
-    out = {}
-    for pk, value in (found or {}).items():
-        price = getattr(value, "unit_price", value)
-        if isinstance(price, Decimal | int | str):
-            out[int(pk)] = Decimal(str(price))
-    return out
+    found = prices_for(
+        workspace=workspace,
+        product_ids=product_ids,
+        account=account,
+        contact=contact,
+        currency=currency,
+        on=on,
+    )
+    return {pk: price.unit_price for pk, price in found.items()}
 
 
 # --- reading a deal for a change ---------------------------------------------------------------
@@ -568,7 +582,15 @@ def deal_create(
     next_step = _text(errors, next_step, field="next_step", max_length=200)
     if lead is not None and lead.workspace_id != workspace.pk:
         errors.add("lead", _("That lead does not exist."))
-    line_rows = _lines(errors, workspace, lines, currency=currency_code, on=today)
+    line_rows = _lines(
+        errors,
+        workspace,
+        lines,
+        currency=currency_code,
+        on=today,
+        account=account_row,
+        contact=contact_row,
+    )
     competitor_rows = _competitors(errors, workspace, competitors)
     if pipeline_row is None and not errors.fields:
         pipeline_row = default_pipeline(workspace)
@@ -744,7 +766,7 @@ def _renumber(workspace_id: int, stage_id: int, moving_id: int) -> None:
         .values_list("pk", flat=True)
     )
     updates = [Deal(pk=pk, position=(index + 1) * STEP) for index, pk in enumerate(rows)]
-    Deal.objects.bulk_update(updates, ["position"], batch_size=500)
+    Deal.objects.in_workspace(workspace_id).bulk_update(updates, ["position"], batch_size=500)
 
 
 def deal_move(
@@ -953,7 +975,15 @@ def deal_set_lines(
     with transaction.atomic():
         row = _lock(workspace=workspace, actor=actor, deal=deal, version=version)
         errors = FieldErrors()
-        rows = _lines(errors, workspace, lines, currency=row.currency, on=timezone.localdate(now))
+        rows = _lines(
+            errors,
+            workspace,
+            lines,
+            currency=row.currency,
+            on=timezone.localdate(now),
+            account=row.account,
+            contact=row.contact,
+        )
         errors.raise_if_any()
         before = audit.snapshot(row)
         DealLine.objects.in_workspace(workspace).filter(deal=row).delete()
