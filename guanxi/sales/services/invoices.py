@@ -331,7 +331,7 @@ def reminders_create_overdue(*, workspace_id: int, today: dt.date | None = None)
         with transaction.atomic():
             invoice = (
                 Invoice.objects.in_workspace(workspace)
-                .select_for_update()
+                .select_for_update(of=("self",))
                 .filter(pk=pk, reminder_task_id__isnull=True, status__in=OPEN_STATUSES)
                 .select_related("owner__role", "owner__team", "order")
                 .first()
