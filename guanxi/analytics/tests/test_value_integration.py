@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from guanxi.activities.services import visits
 from guanxi.analytics.services import value
-from guanxi.analytics.tests.value_support import add_order
+from guanxi.analytics.tests.value_support import D, add_order
 from guanxi.customers.tests.factories import AccountFactory, ContactFactory
 from guanxi.platform.tests.factories import UserFactory
 
@@ -70,3 +70,40 @@ def test_visit_frequency_follows_the_class(
     assert (frequency(top), frequency(rest), frequency(agent)) == (12, 4, 12)
     result = visits.visit_plans_generate(actor=admin_user, workspace=workspace, period="2026")
     assert result["tasks_created"] == 12 + 4 + 12
+
+
+def test_a_merge_moves_revenue_and_class_history(workspace, admin_user):
+    from guanxi.analytics.models import ClassChange, CustomerYearRevenue
+    from guanxi.customers.services.merge import account_merge
+
+    survivor = AccountFactory(workspace=workspace, name="合并后")
+    merged = AccountFactory(workspace=workspace, name="被合并")
+    add_order(workspace, account=survivor, day=dt.date(YEAR, 1, 1), amounts=["10.10"])
+    add_order(workspace, account=merged, day=dt.date(YEAR, 2, 1), amounts=["20.20"])
+    add_order(workspace, account=merged, day=dt.date(YEAR - 1, 2, 1), amounts=["5"])
+    value.value_recompute(workspace=workspace, year=YEAR)
+    account_merge(
+        actor=admin_user, workspace=workspace, survivor_id=survivor.pk, merged_id=merged.pk
+    )
+    rows = CustomerYearRevenue.objects.in_workspace(workspace).order_by("year")
+    assert [(r.account_id, r.year, r.revenue, r.lines) for r in rows] == [
+        (survivor.pk, YEAR - 1, D("5.00"), 1),
+        (survivor.pk, YEAR, D("30.30"), 2),
+    ]
+    assert ClassChange.objects.in_workspace(workspace).filter(account=survivor).count() == 2
+
+
+def test_demo_seed_runs_one_recompute(workspace, admin_user):
+    from django.utils import timezone
+
+    from guanxi.analytics import value_demo
+    from guanxi.analytics.models import ValueRun
+
+    this_year = timezone.now().year
+    account = AccountFactory(workspace=workspace)
+    add_order(workspace, account=account, day=dt.date(this_year, 1, 2), amounts=["9"])
+    value_demo.seed(workspace=workspace, users=[admin_user])
+    runs = ValueRun.objects.in_workspace(workspace).order_by("id")
+    assert [r.year for r in runs] == [this_year - 1, this_year]  # no sales last year
+    account.refresh_from_db()
+    assert account.value_class == "A"
