@@ -22,12 +22,20 @@ class Migration(migrations.Migration):
             model_name='deal',
             name='deal_ws_closed',
         ),
+        migrations.RemoveIndex(
+            model_name='deal',
+            name='deal_ws_owner',
+        ),
         migrations.AddIndex(
             model_name='deal',
             index=models.Index(fields=['workspace', 'expected_close_date', 'owner', 'status', 'forecast_category', 'probability', 'amount_base'], name='deal_ws_close'),
         ),
         migrations.AddIndex(
             model_name='deal',
-            index=models.Index(fields=['workspace', 'status', 'closed_at', 'owner', 'amount_base'], name='deal_ws_closed'),
+            index=models.Index(fields=['workspace', 'status', 'closed_at', 'owner', 'amount_base', 'created_at'], name='deal_ws_closed'),
+        ),
+        migrations.AddIndex(
+            model_name='deal',
+            index=models.Index(fields=['workspace', 'owner', 'status', '-updated_at', 'amount_base'], name='deal_ws_owner'),
         ),
     ]

@@ -191,14 +191,18 @@ class Deal(OwnedModel):
                 ],
                 name="deal_ws_close",
             ),
+            # A rep's deals by status; the amount last makes the rep performance's open
+            # pipeline (count and sum per owner) a read of the index alone.
             models.Index(
-                fields=["workspace", "owner", "status", "-updated_at"], name="deal_ws_owner"
+                fields=["workspace", "owner", "status", "-updated_at", "amount_base"],
+                name="deal_ws_owner",
             ),
             models.Index(fields=["workspace", "account", "status"], name="deal_ws_account"),
             models.Index(fields=["workspace", "contact", "status"], name="deal_ws_contact"),
-            # Won or lost in a period; owner and amount make the forecast's query covering.
+            # Won or lost in a period; owner, amount and creation make the forecast's and the
+            # rep performance's (cycle length) grouped queries covering.
             models.Index(
-                fields=["workspace", "status", "closed_at", "owner", "amount_base"],
+                fields=["workspace", "status", "closed_at", "owner", "amount_base", "created_at"],
                 name="deal_ws_closed",
             ),
         ]
