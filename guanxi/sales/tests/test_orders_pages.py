@@ -78,6 +78,13 @@ def test_fixed_query_counts(rep_client, rep, account, product, sales_ws, name):
     assert big == small
 
 
+def test_customer_section(rep_client, rep, account, product):
+    order = _orders(rep, account, product, 1)[0]
+    page = rep_client.get(reverse("customers:account_detail", args=[account.pk])).content.decode()
+    assert "Orders and receivables" in page and order.number in page
+    assert reverse("sales:order_create") + f"?account={account.pk}" in page
+
+
 def test_order_page_and_payment_in_place(rep_client, rep, account, product):
     order = _orders(rep, account, product, 1)[0]
     invoice = Invoice.objects.in_workspace(rep.workspace).get(order=order)
