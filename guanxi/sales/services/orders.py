@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -231,8 +231,11 @@ def _clean_lines(errors: FieldErrors, *, workspace, lines) -> list[dict]:
             errors.add(f"{field}.unit_price", _("Enter a number."))
         elif unit_price < 0:
             errors.add(f"{field}.unit_price", _("The price cannot be negative."))
-        elif unit_price > MAX_PRICE or unit_price != unit_price.quantize(Decimal("0.0001")):
-            errors.add(f"{field}.unit_price", _("Enter a price with at most 4 decimal places."))
+        elif unit_price > MAX_PRICE:
+            errors.add(f"{field}.unit_price", _("The price is too large."))
+        else:
+            # A discounted price (an accepted quote's) may have more places than are kept.
+            unit_price = unit_price.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
         if line.tax_rate in (None, ""):
             if product is not None and product.tax_rate is not None:
                 tax_rate = product.tax_rate.rate

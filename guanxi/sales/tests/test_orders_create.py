@@ -189,3 +189,10 @@ def test_credit_status_and_warning(rep, account, contact):
     assert status.limit is None and status.outstanding == 0 and not status.over
     # Adding a quote's amount to the check.
     assert credit_status(workspace=rep.workspace, account=account, adding=D("1")).over
+
+
+def test_price_with_more_places_is_rounded_not_refused(rep, account, product):
+    # An accepted quote's discounted price may carry more places than a line keeps.
+    order = make_order(rep, account=account, product=product, price="33.333333", quantity=3)
+    line = order.lines.get()
+    assert line.unit_price == D("33.3333") and line.amount == D("100.00")
