@@ -203,95 +203,9 @@ def customer_filter(quote) -> Q:
 
 
 def _pricing():
-    """The catalogue part's price resolution (``services.pricing``); while that module is
-    not installed, ``_BookResolver`` resolves prices by the same rules."""
-    try:
-        from . import pricing
-    except ImportError:
-        return _BookResolver
+    from . import pricing
+
     return pricing
-
-
-@dataclass(frozen=True)
-class _Price:
-    product_id: int
-    unit_price: Decimal
-    currency: str
-    price_book_id: int
-    source: str
-    tax_rate: Decimal
-
-
-class _BookResolver:
-    """Prices from the most specific active book valid today in the currency: the
-    customer's own (account, or contact for a person), then its value class's, then the
-    standard book; the first that lists the product wins."""
-
-    @staticmethod
-    def _books(workspace, account, contact, currency, on) -> list:
-        from ..models import PriceBook
-
-        customer = account if account is not None else contact
-        value_class = getattr(customer, "value_class", "") or ""
-        valid = (Q(valid_from__isnull=True) | Q(valid_from__lte=on)) & (
-            Q(valid_until__isnull=True) | Q(valid_until__gte=on)
-        )
-        which = Q(kind="standard")
-        if value_class:
-            which |= Q(kind="class", customer_class=value_class)
-        if account is not None:
-            which |= Q(kind="customer", account=account)
-        elif contact is not None:
-            which |= Q(kind="customer", contact=contact, account__isnull=True)
-        books = list(
-            PriceBook.objects.in_workspace(workspace)
-            .filter(valid, which, active=True, currency=currency)
-            .order_by("id")
-        )
-        rank = {"customer": 0, "class": 1, "standard": 2}
-        return sorted(books, key=lambda b: (rank.get(b.kind, 3), b.pk))
-
-    @classmethod
-    def price_book_for(cls, *, workspace, account=None, contact=None, currency=None, on=None):
-        on = on or timezone.localdate()
-        books = cls._books(workspace, account, contact, currency, on)
-        if not books:
-            raise ApplicationError(
-                _("There is no active price book in %(currency)s for this customer.")
-                % {"currency": currency},
-                code="no_price_book",
-                fields={"currency": [_("No price book in this currency.")]},
-            )
-        return books[0]
-
-    @classmethod
-    def prices_for(cls, *, workspace, products, account=None, contact=None, currency=None, on=None):
-        from ..models import PriceBookEntry
-
-        on = on or timezone.localdate()
-        books = cls._books(workspace, account, contact, currency, on)
-        order = {book.pk: index for index, book in enumerate(books)}
-        kinds = {book.pk: book.kind for book in books}
-        products = list(products)
-        rates = {
-            p.pk: (p.tax_rate.rate if p.tax_rate_id and p.tax_rate else Decimal(0))
-            for p in products
-        }
-        found: dict[int, _Price] = {}
-        entries = PriceBookEntry.objects.in_workspace(workspace).filter(
-            price_book_id__in=list(order), product_id__in=[p.pk for p in products]
-        )
-        for entry in sorted(entries, key=lambda e: order[e.price_book_id]):
-            if entry.product_id not in found:
-                found[entry.product_id] = _Price(
-                    entry.product_id,
-                    entry.unit_price,
-                    currency,
-                    entry.price_book_id,
-                    kinds[entry.price_book_id],
-                    rates[entry.product_id],
-                )
-        return found
 
 
 def _prices(workspace, quote, products) -> dict:
