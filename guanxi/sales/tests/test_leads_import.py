@@ -48,6 +48,8 @@ def test_gbk_csv_with_chinese_headers(workspace, admin_user):
 
 
 def test_one_bad_row_and_nothing_is_imported(workspace, admin_user):
+    admin_user.language = "en"  # the job speaks its owner's language
+    admin_user.save(update_fields=["language"])
     text = (
         "name,phone,email,employees\n"
         "Good,13812345678,,\n"

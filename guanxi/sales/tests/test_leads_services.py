@@ -43,12 +43,13 @@ def manager(workspace, team):
 
 @pytest.fixture
 def rep(workspace, team):
-    return UserFactory(workspace=workspace, team=team)
+    # Notifications are written in their reader's language: English, to read them here.
+    return UserFactory(workspace=workspace, team=team, language="en")
 
 
 @pytest.fixture
 def rep2(workspace, team):
-    return UserFactory(workspace=workspace, team=team)
+    return UserFactory(workspace=workspace, team=team, language="en")
 
 
 def make(actor, workspace, **values):
