@@ -269,3 +269,24 @@ def test_pipelines_admin(client, workspace, rep, manager, sales):
     )
     body = client.get(url).content.decode()
     assert "项目" in body and "方案" in body
+
+
+def test_a_role_without_deals_sees_none_of_it(client, workspace, rep, account, sales):
+    from guanxi.platform.tests.factories import UserFactory
+
+    from .deals_support import api_for
+
+    svc.deal_create(actor=rep, workspace=workspace, name="看不见", account=account)
+    from guanxi.platform.models import Role
+
+    role = Role.objects.in_workspace(workspace).get(code="marketing")
+    role.rights.pop("sales.deal", None)
+    role.save()
+    marketer = UserFactory(workspace=workspace, role_code="marketing")
+    client.force_login(marketer)
+    for name in ("sales:deal_board", "sales:deal_list", "sales:deal_create"):
+        assert client.get(reverse(name)).status_code == 403
+    deal = Deal.objects.in_workspace(workspace).get()
+    assert client.get(reverse("sales:deal_detail", args=[deal.pk])).status_code == 403
+    assert api_for(marketer).get("/deals").status_code == 403
+    assert api_for(marketer).get(f"/deals/{deal.pk}").status_code == 403
