@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from guanxi.common.errors import ApplicationError
 from guanxi.common.views import actor_scope, error_message, page
+from guanxi.customers.models import AccountType
 from guanxi.platform import permissions
 from guanxi.platform.models import Job
 
@@ -52,6 +53,7 @@ def _page(request, *, rules_form=None, recompute_form=None, status: int = 200):
         .first()
     )
     last = next((r for r in runs if r.state == "done"), None)
+    rules = selectors.value_settings_read(workspace=request.workspace)
     return render(
         request,
         "analytics/value_page.html",
@@ -62,7 +64,10 @@ def _page(request, *, rules_form=None, recompute_form=None, status: int = 200):
             "runs": runs,
             "job": running,
             "can_update": can_update,
-            "rules": selectors.value_settings_read(workspace=request.workspace),
+            "rules": rules,
+            "a_type_labels": [
+                AccountType(t).label for t in rules.a_account_types or [] if t in AccountType.values
+            ],
             "rules_form": rules_form or (_rules_form(request) if can_update else None),
             "recompute_form": recompute_form or RecomputeForm(),
         },

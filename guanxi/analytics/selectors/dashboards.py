@@ -276,7 +276,12 @@ def sales_dashboard(
         )
         dashboard.panels.append("receivables")
     if can_value:
+        # This year so far; early in a year (or before this year's first recompute) with
+        # nothing yet, last year.
         dashboard.top_year = today.year
         dashboard.top_customers = _top_customers(workspace, actor, today.year)
+        if not dashboard.top_customers:
+            dashboard.top_year = today.year - 1
+            dashboard.top_customers = _top_customers(workspace, actor, today.year - 1)
         dashboard.panels.append("top_customers")
     return dashboard
