@@ -156,30 +156,34 @@ class Board:
 
 def board_cards(qs: QuerySet[Deal]) -> QuerySet[Deal]:
     """What a card shows, and nothing more: owner and customer names, the stale inputs."""
-    return qs.select_related("owner", "account", "contact").only(
-        "id",
-        "name",
-        "stage_id",
-        "pipeline_id",
-        "status",
-        "amount",
-        "currency",
-        "amount_base",
-        "expected_close_date",
-        "position",
-        "version",
-        "stage_changed_at",
-        "last_activity_at",
-        "next_step",
-        "owner__id",
-        "owner__full_name",
-        "owner__email",
-        "account__id",
-        "account__name",
-        "account__last_activity_at",
-        "contact__id",
-        "contact__name",
-        "contact__last_activity_at",
+    return (
+        qs.select_related(None)
+        .select_related("owner", "account", "contact")
+        .only(
+            "id",
+            "name",
+            "stage_id",
+            "pipeline_id",
+            "status",
+            "amount",
+            "currency",
+            "amount_base",
+            "expected_close_date",
+            "position",
+            "version",
+            "stage_changed_at",
+            "last_activity_at",
+            "next_step",
+            "owner__id",
+            "owner__full_name",
+            "owner__email",
+            "account__id",
+            "account__name",
+            "account__last_activity_at",
+            "contact__id",
+            "contact__name",
+            "contact__last_activity_at",
+        )
     )
 
 
