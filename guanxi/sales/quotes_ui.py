@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from guanxi.activities.timeline_display import register_system_renderer
 from guanxi.customers import sections
-from guanxi.customers.services import merge
+from guanxi.customers.services import merge, privacy
 from guanxi.platform import permissions
 from guanxi.platform.navigation import NavItem, register
 
@@ -155,3 +155,45 @@ def _mover(model, fk: str):
 for _key, _fk in ((sections.ACCOUNT, "account"), (sections.CONTACT, "contact")):
     merge.register_mover(_key, _mover(Quote, _fk), name=f"sales.Quote.{_fk}")
     merge.register_mover(_key, _mover(QuoteLine, _fk), name=f"sales.QuoteLine.{_fk}")
+
+
+# --- personal data --------------------------------------------------------------------------------
+
+
+def _personal_quotes(workspace_id: int, contact) -> dict:
+    rows = (
+        Quote.objects.in_workspace(workspace_id)
+        .filter(contact=contact)
+        .order_by("created_at", "id")
+        .values(
+            "number",
+            "version_number",
+            "status",
+            "currency",
+            "total",
+            "valid_until",
+            "sent_at",
+            "decided_at",
+            "notes",
+        )[:5000]
+    )
+    return {
+        "sales.quotes": [
+            {k: (str(v) if v is not None else None) for k, v in row.items()} for row in rows
+        ]
+    }
+
+
+def _erase_quotes(workspace_id: int, contact) -> dict:
+    """Quotes are commercial records and stay; their internal notes (where a rep may have
+    written what the person said, or why they declined) are emptied."""
+    changed = (
+        Quote.objects.in_workspace(workspace_id)
+        .filter(contact=contact)
+        .exclude(notes="")
+        .update(notes="")
+    )
+    return {"sales.quotes": changed}
+
+
+privacy.register_personal_data("sales.quotes", provider=_personal_quotes, eraser=_erase_quotes)

@@ -706,3 +706,24 @@ def test_timeline_sentences(workspace, rep, manager, account, pump):
         f"Quote {quote.number} v1 sent to a manager for approval",
         f"Quote {quote.number} v1 approved by {manager.full_name}",
     ]
+
+
+def test_a_persons_export_lists_their_quotes_and_erasure_empties_the_notes(
+    workspace, admin_user, rep, account, contact, pump
+):
+    from guanxi.customers.services.privacy import contact_erase, contact_personal_data
+
+    quote = quotes.quote_create(
+        actor=rep,
+        workspace=workspace,
+        account_id=account.pk,
+        contact_id=contact.pk,
+        lines=[line(pump)],
+        notes="王先生说预算只有五万",
+    )
+    data = contact_personal_data(actor=admin_user, workspace=workspace, contact_id=contact.pk)
+    exported = data["sales.quotes"]
+    assert [row["number"] for row in exported] == [quote.number]
+    contact_erase(actor=admin_user, workspace=workspace, contact_id=contact.pk, reason="PIPL")
+    quote.refresh_from_db()
+    assert quote.notes == "" and quote.total == Decimal("113.00")
