@@ -92,11 +92,20 @@ def test_lead_page_score_timer_log_and_status(workspace, admin_user, rep):
         actor=rep, workspace=workspace, name="钱九", email="q@x.cn", industry="能源"
     )
     client = client_for(rep)
-    with CaptureQueriesContext(connection) as queries:
+    client.get(f"/sales/leads/{lead.pk}/")
+    with CaptureQueriesContext(connection) as few:
         html = client.get(f"/sales/leads/{lead.pk}/").content.decode()
     assert "25" in html and "Industry is 能源" in html and "left" in html
     assert "too little won and lost history" in html
-    assert len(queries) < 40
+    for i in range(15):
+        services.lead_log_activity(
+            actor=admin_user, workspace=workspace, lead_id=lead.pk, kind="note",
+            body=f"备注{i}",
+        )  # fmt: skip
+    with CaptureQueriesContext(connection) as many:
+        html = client.get(f"/sales/leads/{lead.pk}/").content.decode()
+    assert "备注14" in html
+    assert 0 < len(many) == len(few)
     response = client.post(f"/sales/leads/{lead.pk}/log/", {"kind": "call", "body": "第一次电话"})
     assert response.status_code == 302
     lead.refresh_from_db()
@@ -205,3 +214,15 @@ def test_other_workspace_and_rights(workspace, rep, other_admin):
     assert response.status_code == 403
     assert not AssignmentRule.objects.in_workspace(workspace).exists()
     assert repc.post(f"/sales/leads/{lead.pk}/delete/").status_code == 403
+    # Another workspace's administrator sees none of this workspace's configuration.
+    LeadScoringRule.objects.create(
+        workspace=workspace, kind="fit", attribute="industry", operator="equals",
+        value="秘密行业", points=5,
+    )  # fmt: skip
+    assert "秘密行业" not in outsider.get("/sales/lead-scoring/").content.decode()
+    assert rep.full_name not in outsider.get("/sales/lead-assignment/").content.decode()
+    response = outsider.post(
+        "/sales/lead-scoring/",
+        {"op": "delete", "rule_id": LeadScoringRule.objects.in_workspace(workspace).get().pk},
+    )
+    assert LeadScoringRule.objects.in_workspace(workspace).count() == 1

@@ -415,3 +415,48 @@ def test_manager_assigns_and_owner_hands_back(workspace, rep, rep2, manager):
     services.lead_assign(actor=rep2, workspace=workspace, lead_id=lead.pk, owner_id=None)
     lead.refresh_from_db()
     assert lead.owner is None and lead.first_response_due_at is None
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_round_robin_is_race_safe(workspace, admin_user):
+    """Leads arriving at the same time from several workers still take turns: the rule row
+    is locked, so no rep gets two in a row and the split is even."""
+    import threading
+
+    from django.db import connection, transaction
+
+    reps = [UserFactory(workspace=workspace) for _ in range(2)]
+    rule(admin_user, workspace, "round_robin", reps)
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def worker(n):
+        try:
+            barrier.wait()
+            for i in range(5):
+                with transaction.atomic():
+                    services.create_lead(
+                        workspace=workspace,
+                        actor=None,
+                        values={"name": f"w{n}-{i}", "email": f"w{n}-{i}@example.com"},
+                        source="web_form",
+                    )
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    owners = list(
+        Lead.objects.in_workspace(workspace)
+        .order_by("assigned_at", "id")
+        .values_list("owner_id", flat=True)
+    )
+    assert len(owners) == 20
+    assert owners.count(reps[0].pk) == owners.count(reps[1].pk) == 10
