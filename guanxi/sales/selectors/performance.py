@@ -134,8 +134,8 @@ def rep_performance(
             .order_by()
             .values("owner_id")
             .annotate(
-                won=Count("pk", filter=Q(status=DealStatus.WON)),
-                lost=Count("pk", filter=Q(status=DealStatus.LOST)),
+                won=Count("status", filter=Q(status=DealStatus.WON)),
+                lost=Count("status", filter=Q(status=DealStatus.LOST)),
                 amount=Sum("amount_base", filter=Q(status=DealStatus.WON)),
                 cycle=Sum(cycle, filter=Q(status=DealStatus.WON)),
             )
@@ -148,7 +148,7 @@ def rep_performance(
             deals.filter(status=DealStatus.OPEN)
             .order_by()
             .values("owner_id")
-            .annotate(n=Count("pk"), amount=Sum("amount_base"))
+            .annotate(n=Count("*"), amount=Sum("amount_base"))
         ):
             rep = rows[row["owner_id"]]
             rep.open_count = row["n"]
@@ -163,7 +163,7 @@ def rep_performance(
             )
             .order_by()
             .values_list("author_id", "kind")
-            .annotate(n=Count("pk"))
+            .annotate(n=Count("*"))
         ):
             rows[author_id].activities[kind] = n
     out = [
@@ -403,10 +403,10 @@ def suggest_owners(*, workspace: Workspace, deal: Deal, limit: int = 3) -> list[
         .exclude(pk=deal.pk)
     )
     won_q = Q(status=DealStatus.WON)
-    aggregates: dict = {"all_n": Count("pk"), "all_w": Count("pk", filter=won_q)}
+    aggregates: dict = {"all_n": Count("*"), "all_w": Count("status", filter=won_q)}
     for key, _value, q in likenesses:
-        aggregates[f"{key}_n"] = Count("pk", filter=q)
-        aggregates[f"{key}_w"] = Count("pk", filter=q & won_q)
+        aggregates[f"{key}_n"] = Count("status", filter=q)
+        aggregates[f"{key}_w"] = Count("status", filter=q & won_q)
         aggregates[f"{key}_a"] = Sum("amount_base", filter=q & won_q)
     per_owner = {
         row["owner_id"]: row for row in closed.order_by().values("owner_id").annotate(**aggregates)
