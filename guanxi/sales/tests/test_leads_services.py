@@ -460,3 +460,18 @@ def test_round_robin_is_race_safe(workspace, admin_user):
     )
     assert len(owners) == 20
     assert owners.count(reps[0].pk) == owners.count(reps[1].pk) == 10
+
+
+def test_a_persons_leads_are_exported_and_erased_with_them(workspace, rep):
+    from guanxi.sales.leads_ui import erase_leads, leads_personal_data
+
+    person = ContactFactory(workspace=workspace, owner=rep, email="me@example.com", mobile="")
+    mine = make(rep, workspace, phone="", email="me@example.com", message="我的留言")
+    other = make(rep, workspace, phone="13912345678", email="")
+    exported = leads_personal_data(workspace.pk, person)
+    assert [row["id"] for row in exported["leads"]] == [mine.pk]
+    assert erase_leads(workspace.pk, person) == {"leads": 1}
+    mine.refresh_from_db()
+    other.refresh_from_db()
+    assert (mine.email, mine.message, mine.search_text) == ("", "", "")
+    assert other.phone == "+8613912345678"
