@@ -410,3 +410,21 @@ def test_another_workspace_and_users_without_the_right(
     assert client.get(pages[0]).status_code == 404
     quote.refresh_from_db()
     assert quote.status == QuoteStatus.PENDING_APPROVAL and quote.lines.get().quantity == 1
+
+
+def test_the_deal_page_lists_the_deals_quotes(client, workspace, rep, account, pump):
+    from guanxi.sales.services.deals import deal_create
+
+    deal = deal_create(actor=rep, workspace=workspace, name="泵站改造", account=account)
+    quote = quotes.quote_create(
+        actor=rep,
+        workspace=workspace,
+        deal_id=deal.pk,
+        lines=[{"product_id": pump.pk, "quantity": "1"}],
+    )
+    other = make(rep, workspace, account, [pump])  # the customer's, not the deal's
+    login(client, rep)
+    page = client.get(reverse("sales:deal_detail", args=[deal.pk])).content.decode()
+    assert quote.number in page
+    assert reverse("sales:quote_new") + f"?deal={deal.pk}" in page
+    assert other.number not in page
