@@ -124,3 +124,58 @@ class LoseForm(forms.Form):
             .filter(active=True)
             .order_by("order")
         ]
+
+
+class DealEditForm(forms.Form):
+    """A deal's fields (the stage is changed by moving it; the owner by reassigning)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    amount = forms.CharField(label=_("Amount"), required=False, max_length=30)
+    currency = forms.CharField(label=_("Currency"), required=False, max_length=3)
+    probability = forms.IntegerField(label=_("Probability (%)"), min_value=0, max_value=100)
+    forecast_category = forms.ChoiceField(label=_("Forecast category"))
+    expected_close_date = forms.CharField(
+        label=_("Expected close date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    next_step = forms.CharField(label=_("Next step"), required=False, max_length=200)
+    next_step_date = forms.CharField(
+        label=_("Next step by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    competitors = forms.TypedMultipleChoiceField(
+        label=_("Competitors"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, deal, competitors, **kwargs):
+        from .models import ForecastCategory
+
+        initial = {
+            "version": deal.version,
+            "name": deal.name,
+            "amount": deal.amount,
+            "currency": deal.currency,
+            "probability": deal.probability,
+            "forecast_category": deal.forecast_category,
+            "expected_close_date": deal.expected_close_date.isoformat()
+            if deal.expected_close_date
+            else "",
+            "next_step": deal.next_step,
+            "next_step_date": deal.next_step_date.isoformat() if deal.next_step_date else "",
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["forecast_category"].choices = ForecastCategory.choices
+        self.fields["competitors"].choices = [(c.pk, c.name) for c in competitors]
+        if deal.status != "open":
+            for name in ("amount", "currency", "probability", "forecast_category"):
+                del self.fields[name]
+
+    def changes(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("version")
+        data.pop("competitors", None)
+        return data
+
+    def add_service_error(self, exc: ApplicationError) -> None:
+        DealForm.add_service_error(self, exc)

@@ -13,6 +13,8 @@ urlpatterns = [
     path("deals/picker/", views.customer_picker, name="deal_customer_picker"),
     path("deals/<int:deal_id>/", views.deal_detail, name="deal_detail"),
     path("deals/<int:deal_id>/move/", views.deal_move, name="deal_move"),
+    path("deals/<int:deal_id>/edit/", views.deal_edit, name="deal_edit"),
+    path("deals/<int:deal_id>/reassign/", views.deal_reassign, name="deal_reassign"),
     path("deals/<int:deal_id>/<str:outcome>/", views.deal_close, name="deal_close"),
     path("pipelines/", pipelines_views.settings_page, name="pipeline_settings"),
 ]

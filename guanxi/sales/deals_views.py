@@ -7,6 +7,7 @@ selectors do the work."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -26,8 +27,9 @@ from guanxi.platform.list_views import render_list
 from guanxi.platform.models import Action
 
 from . import deal_sections
-from .deals_forms import DealForm, LoseForm
+from .deals_forms import DealEditForm, DealForm, LoseForm
 from .models import (
+    Competitor,
     DealCompetitor,
     DealLine,
     DealStageChange,
@@ -318,6 +320,63 @@ def deal_close(request, deal_id: int, outcome: str):
             raise NotFound()
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
+    return redirect(reverse("sales:deal_detail", args=[deal_id]))
+
+
+@page
+def deal_edit(request, deal_id: int):
+    """Change a deal's fields and competitors (the version read is sent back: a change made
+    meanwhile by someone else is refused, not overwritten)."""
+    permissions.require(request.user, DEAL, Action.UPDATE)
+    scope = actor_scope(request)
+    deal = selectors.deal_get(**scope, deal_id=deal_id)
+    competitors = list(Competitor.objects.in_workspace(request.workspace).order_by("name"))
+    chosen = list(
+        DealCompetitor.objects.in_workspace(request.workspace)
+        .filter(deal=deal)
+        .values_list("competitor_id", flat=True)
+    )
+    form = DealEditForm(request.POST or None, deal=deal, competitors=competitors)
+    if request.method != "POST":
+        form.initial["competitors"] = chosen
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                updated = services.deal_update(
+                    **scope, deal=deal.pk, version=form.cleaned_data["version"], **form.changes()
+                )
+                if sorted(form.cleaned_data["competitors"]) != sorted(chosen):
+                    services.deal_set_competitors(
+                        **scope,
+                        deal=updated.pk,
+                        competitors=form.cleaned_data["competitors"],
+                        version=updated.version,
+                    )
+        except ApplicationError as exc:
+            if exc.status in (403, 404):
+                raise
+            form.add_service_error(exc)
+        else:
+            messages.success(request, gettext("Saved."))
+            return redirect(reverse("sales:deal_detail", args=[deal.pk]))
+    owners = services.assignable_users(**scope) if services.may_assign_others(request.user) else []
+    return render(request, "sales/deals/edit.html", {"form": form, "deal": deal, "owners": owners})
+
+
+@page
+@require_POST
+def deal_reassign(request, deal_id: int):
+    try:
+        services.deal_reassign(
+            **actor_scope(request),
+            deal=deal_id,
+            owner=request.POST.get("owner") or None,
+            version=request.POST.get("version") or None,
+        )
+    except ApplicationError as exc:
+        messages.error(request, error_message(exc))
+    else:
+        messages.success(request, gettext("The deal has a new owner."))
     return redirect(reverse("sales:deal_detail", args=[deal_id]))
 
 

@@ -290,3 +290,41 @@ def test_a_role_without_deals_sees_none_of_it(client, workspace, rep, account, s
     assert client.get(reverse("sales:deal_detail", args=[deal.pk])).status_code == 403
     assert api_for(marketer).get("/deals").status_code == 403
     assert api_for(marketer).get(f"/deals/{deal.pk}").status_code == 403
+
+
+def test_edit_form_competitors_conflict_and_reassign(
+    client, workspace, rep, rep2, manager, outsider, sales
+):
+    from guanxi.sales.models import Competitor, DealCompetitor
+
+    rival = Competitor.objects.create(workspace=workspace, name="对手甲")
+    deal = svc.deal_create(actor=rep, workspace=workspace, name="可改")
+    url = reverse("sales:deal_edit", args=[deal.pk])
+    client.force_login(rep)
+    assert "对手甲" in client.get(url).content.decode()
+    values = {
+        "version": 1,
+        "name": "改好了",
+        "amount": "500",
+        "currency": "CNY",
+        "probability": "60",
+        "forecast_category": "commit",
+        "competitors": [rival.pk],
+    }
+    assert client.post(url, values).status_code == 302
+    deal.refresh_from_db()
+    assert (deal.name, deal.probability, deal.amount) == ("改好了", 60, Decimal("500"))
+    assert DealCompetitor.objects.in_workspace(workspace).filter(deal=deal).count() == 1
+    stale = client.post(url, {**values, "name": "旧表单"})
+    assert stale.status_code == 200 and "Someone else changed this deal" in stale.content.decode()
+    assert Deal.objects.in_workspace(workspace).get(pk=deal.pk).name == "改好了"
+    reassign = reverse("sales:deal_reassign", args=[deal.pk])
+    client.post(reassign, {"owner": rep2.pk})
+    assert Deal.objects.in_workspace(workspace).get(pk=deal.pk).owner_id == rep.pk
+    client.force_login(manager)
+    client.post(reassign, {"owner": rep2.pk})
+    assert Deal.objects.in_workspace(workspace).get(pk=deal.pk).owner_id == rep2.pk
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    assert client.post(reassign, {"owner": outsider.pk}).status_code == 404
+    assert Deal.objects.in_workspace(workspace).get(pk=deal.pk).owner_id == rep2.pk
