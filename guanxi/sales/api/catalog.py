@@ -15,9 +15,8 @@ from ninja.files import UploadedFile
 from guanxi.common.api import Id, PageParams, PatchSchema, page_of, page_response
 from guanxi.common.api import responses as documented
 from guanxi.common.api import text as bounded_text
-from guanxi.common.errors import NotFound
 from guanxi.common.views import actor_scope
-from guanxi.customers.models import Account, Contact
+from guanxi.customers import selectors as customer_selectors
 from guanxi.platform import permissions
 from guanxi.platform.models import Action
 
@@ -503,13 +502,13 @@ def price_books_import(request, price_book_id: Id, file: File[UploadedFile]):
 # --- the resolved price ----------------------------------------------------------------------
 
 
-def _customer(model, workspace, pk):
+def _customer(request, kind: str, pk):
+    """The account or contact the actor may see (404 otherwise, other workspaces too)."""
     if pk is None:
         return None
-    row = model.objects.in_workspace(workspace).filter(pk=pk).first()
-    if row is None:
-        raise NotFound()
-    return row
+    if kind == "account":
+        return customer_selectors.account_get(**actor_scope(request), account_id=pk)
+    return customer_selectors.contact_get(**actor_scope(request), contact_id=pk)
 
 
 @router.get(
@@ -527,8 +526,8 @@ def prices_resolve(request, query: Query[PriceQuery]):
     price = pricing.price_for(
         workspace=workspace,
         product=product,
-        account=_customer(Account, workspace, query.account),
-        contact=_customer(Contact, workspace, query.contact),
+        account=_customer(request, "account", query.account),
+        contact=_customer(request, "contact", query.contact),
         currency=query.currency,
         on=query.on,
     )

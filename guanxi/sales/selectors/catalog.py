@@ -142,3 +142,16 @@ def exchange_rate_list(*, workspace, actor, currency: str = "") -> QuerySet:
     if currency:
         qs = qs.filter(currency=currency.upper())
     return qs.order_by("currency", "-valid_from", "-id")
+
+
+def entry_counts(*, workspace, book_ids: list[int]) -> dict[int, int]:
+    """How many prices each book lists (one grouped query)."""
+    if not book_ids:
+        return {}
+    return dict(
+        PriceBookEntry.objects.in_workspace(workspace)
+        .filter(price_book_id__in=book_ids)
+        .values("price_book_id")
+        .annotate(n=Count("id"))
+        .values_list("price_book_id", "n")
+    )

@@ -72,6 +72,12 @@ def _customer(account, contact) -> _Customer:
     return _Customer(None, None, "", "")
 
 
+def customer_of(account, contact) -> _Customer:
+    """Who a price is for (the account, or the individual customer), with its class and
+    currency."""
+    return _customer(account, contact)
+
+
 def _check_customer(workspace, account, contact) -> None:
     for row in (account, contact):
         if row is not None and row.workspace_id != workspace.pk:

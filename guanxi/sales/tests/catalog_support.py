@@ -95,7 +95,7 @@ def make_catalogue(workspace, actor, *, products=3) -> dict:
         product_id=rows[0].pk,
         unit_price=Decimal("950"),
     )
-    account = AccountFactory(workspace=workspace, value_class="A")
+    account = AccountFactory(workspace=workspace, value_class="A", owner=actor)
     own = services.price_book_create(
         actor=actor,
         workspace=workspace,
