@@ -76,21 +76,13 @@ def forecast_page(request):
         messages.error(request, error)
     kind = request.GET.get("kind") if request.GET.get("kind") in KINDS else "rep"
     team_id = request.GET.get("team") or None
-    scope_teams = selectors.scope_for(**actor_scope(request)).teams
-    try:
-        result = selectors.forecast(
-            **actor_scope(request), period=period, kind=kind, team_id=team_id
-        )
-    except ApplicationError as exc:
-        messages.error(request, error_message(exc))
-        team_id = None
-        result = selectors.forecast(**actor_scope(request), period=period, kind=kind)
+    result = selectors.forecast(**actor_scope(request), period=period, kind=kind, team_id=team_id)
     context = {
         **_picker_context(request, period),
         "result": result,
         "kind": kind,
         "team_id": str(team_id or ""),
-        "teams": list(scope_teams.values()),
+        "teams": result.teams,
         "can_edit_quotas": permissions.can(request.user, QUOTA, "update"),
     }
     template = "sales/forecast/rows.html" if request.htmx else "sales/forecast/forecast.html"

@@ -213,6 +213,7 @@ class Forecast:
     rows: list[ForecastRow]
     total: ForecastRow
     currency: str
+    teams: list[Team] = field(default_factory=list)  # the teams of the actor's view
 
 
 def _money(value) -> Decimal:
@@ -337,6 +338,7 @@ def forecast(
         rows=rows,
         total=total,
         currency=base_currency(workspace),
+        teams=list(scope.teams.values()),
     )
 
 

@@ -76,6 +76,9 @@ def test_forecast_page_visibility_and_rights(client, workspace, org, other_admin
     client.force_login(other_admin)
     html = client.get(reverse("sales:forecast"), PERIOD).content.decode()
     assert "李娜" not in html
+    assert (
+        client.get(reverse("sales:forecast"), {**PERIOD, "team": org["east"].pk}).status_code == 404
+    )
     drill = client.get(
         reverse("sales:forecast_deals"), {**PERIOD, "column": "open", "owner": org["li"].pk}
     )
