@@ -626,7 +626,25 @@ def _customer(actor, workspace, errors, account_id, contact_id, deal_id):
         )
     if account is None and contact is None:
         errors.add("account_id", _("Choose the customer: an account or a person."))
+    _check_member(errors, account, contact)
     return account, contact, deal
+
+
+def _check_member(errors: FieldErrors, account, contact) -> None:
+    """The quote's contact works at its account (as their company or a membership)."""
+    if account is None or contact is None or contact.account_id == account.pk:
+        return
+    from guanxi.customers.models import AccountContact
+
+    linked = AccountContact.objects.in_workspace(account.workspace_id).filter(
+        account=account, contact=contact
+    )
+    if not linked.exists():
+        errors.add(
+            "contact_id",
+            _("%(contact)s is not a contact of %(account)s.")
+            % {"contact": contact.name, "account": account.name},
+        )
 
 
 def _language(errors, value, workspace) -> str:
@@ -873,6 +891,8 @@ def quote_update(
         )
         if quote.account_id is None:
             errors.add("contact_id", _("A quote for a person keeps its customer."))
+        else:
+            _check_member(errors, quote.account, values["contact"])
     elif "contact_id" in changes and quote.account_id is None:
         errors.add("contact_id", _("A quote for a person keeps its customer."))
     elif "contact_id" in changes:

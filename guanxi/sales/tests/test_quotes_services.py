@@ -727,3 +727,34 @@ def test_a_persons_export_lists_their_quotes_and_erasure_empties_the_notes(
     contact_erase(actor=admin_user, workspace=workspace, contact_id=contact.pk, reason="PIPL")
     quote.refresh_from_db()
     assert quote.notes == "" and quote.total == Decimal("113.00")
+
+
+def test_the_contact_must_work_at_the_account(workspace, rep, account, contact, pump):
+    from guanxi.customers.tests.factories import ContactFactory
+
+    stranger = ContactFactory(workspace=workspace, owner=rep)
+    with pytest.raises(ApplicationError) as caught:
+        quotes.quote_create(
+            actor=rep,
+            workspace=workspace,
+            account_id=account.pk,
+            contact_id=stranger.pk,
+            lines=[line(pump)],
+        )
+    assert "contact_id" in caught.value.fields
+    quote = quotes.quote_create(
+        actor=rep,
+        workspace=workspace,
+        account_id=account.pk,
+        contact_id=contact.pk,
+        lines=[line(pump)],
+    )
+    with pytest.raises(ApplicationError):
+        quotes.quote_update(
+            actor=rep,
+            workspace=workspace,
+            quote_id=quote.pk,
+            lock_version=quote.lock_version,
+            contact_id=stranger.pk,
+        )
+    assert Quote.objects.in_workspace(workspace).get().contact_id == contact.pk
