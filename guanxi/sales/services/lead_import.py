@@ -22,8 +22,9 @@ from guanxi.customers.importing import reader
 from guanxi.platform import jobs, permissions
 from guanxi.platform.models import Action, Job, User, Workspace
 
-from ..models import LeadSource
+from ..models import LeadScoringRule, LeadSource
 from ..objects import LEAD
+from ..selectors import leads as lead_selectors
 from . import leads as lead_services
 
 JOB_KIND = "sales.leads_import"
@@ -166,10 +167,18 @@ def run_import(job: Job, progress) -> dict:
             code="row_errors",
         )
     created = 0
+    scoring = (
+        list(LeadScoringRule.objects.in_workspace(workspace).filter(active=True)),
+        lead_selectors.active_model(workspace=workspace),
+    )
     with transaction.atomic():
         for _number, values in rows:
             lead_services.create_lead(
-                workspace=workspace, actor=actor, values=values, source=values["source"]
+                workspace=workspace,
+                actor=actor,
+                values=values,
+                source=values["source"],
+                scoring=scoring,
             )
             created += 1
             if created % 200 == 0:

@@ -101,9 +101,10 @@ def points(
 _LOAD = object()
 
 
-def rescore(*, workspace, leads: list[Lead], rules=None, model=_LOAD, save: bool = True):
+def rescore(*, workspace, leads: list[Lead], rules=None, model=_LOAD, save: bool = True, new=False):
     """Recompute the rule score and the predicted score of ``leads`` (saved unless told
-    not to). Three queries for any number of leads, plus one update per changed lead."""
+    not to). Three queries for any number of leads, plus one update per changed lead;
+    ``new`` leads have no activities yet, so their counts are not asked for."""
     from . import lead_model
 
     if not leads:
@@ -112,7 +113,10 @@ def rescore(*, workspace, leads: list[Lead], rules=None, model=_LOAD, save: bool
         rules = list(LeadScoringRule.objects.in_workspace(workspace).filter(active=True))
     if model is _LOAD:
         model = selectors.active_model(workspace=workspace)
-    counts = selectors.engagement_counts(workspace=workspace, leads=leads)
+    if new:
+        counts = {lead.pk: {"activities": 0, "replies": 0, "visits": 0} for lead in leads}
+    else:
+        counts = selectors.engagement_counts(workspace=workspace, leads=leads)
     for lead in leads:
         c = counts[lead.pk]
         fit, engagement, _matched = points(rules, lead, c)

@@ -208,9 +208,11 @@ def create_lead(
     form: LeadForm | None = None,
     owner_id: Any = _UNSET,
     assign: bool = True,
+    scoring: tuple | None = None,
 ) -> Lead:
     """The shared write of every capture path (rights already checked by the caller, inside
-    its transaction): validate, insert, score, assign, audit."""
+    its transaction): validate, insert, score, assign, audit. ``scoring`` = (rules, model)
+    loaded once by a caller that makes many leads (the import)."""
     from . import lead_assignment, lead_scoring
 
     values = dict(values)
@@ -222,7 +224,11 @@ def create_lead(
     lead = Lead(workspace=workspace, form=form, **clean)
     lead.search_text = _search_text(lead)
     lead.save()
-    lead_scoring.rescore(workspace=workspace, leads=[lead])
+    rules, model = scoring if scoring is not None else (None, lead_scoring._LOAD)
+    # Scored in memory (a new lead has no activities); the save below writes the scores.
+    lead_scoring.rescore(
+        workspace=workspace, leads=[lead], rules=rules, model=model, save=False, new=True
+    )
     if owner_id is _UNSET and assign:
         owner = lead_assignment.assign(workspace=workspace, lead=lead)
         if (
