@@ -62,41 +62,50 @@ def share(owner, workspace, record, with_user) -> None:
     )
 
 
-def catalogue(workspace, products: list[tuple[str, str, str, str]]) -> dict:
-    """Products (code, name, unit, standard price) at 13% VAT in a CNY standard price book.
-
-    The rows are written directly: the catalogue part has no services yet (see the report);
-    the quotes read them through their own price resolution."""
-    from guanxi.sales.models import PriceBook, PriceBookEntry, PriceBookKind, Product, TaxRate
+def catalogue(admin, products: list[tuple[str, str, str, str]]) -> dict:
+    """The administrator's catalogue: products (code, name, unit, standard price) at 13% VAT
+    in a CNY standard price book, through the catalogue's services."""
+    from guanxi.sales.models import TaxRate
+    from guanxi.sales.services import catalog
     from guanxi.sales.services.setup import ensure_sales_defaults
 
-    ensure_sales_defaults(workspace)
-    vat = TaxRate.objects.in_workspace(workspace).get(rate=Decimal("0.13"))
-    book = PriceBook.objects.create(
-        workspace=workspace, name="标准价目表", kind=PriceBookKind.STANDARD, currency="CNY"
+    ws = admin.workspace
+    ensure_sales_defaults(ws)
+    vat = TaxRate.objects.in_workspace(ws).get(rate=Decimal("0.13"))
+    book = catalog.price_book_create(
+        actor=admin.user, workspace=ws, name="标准价目表", kind="standard", currency="CNY"
     )
     made = {}
     for code, name, unit, price in products:
-        product = Product.objects.create(
-            workspace=workspace, code=code, name=name, unit=unit, tax_rate=vat
+        product = catalog.product_create(
+            actor=admin.user, workspace=ws, code=code, name=name, unit=unit, tax_rate_id=vat.pk
         )
-        PriceBookEntry.objects.create(
-            workspace=workspace, price_book=book, product=product, unit_price=Decimal(price)
+        catalog.price_entry_set(
+            actor=admin.user,
+            workspace=ws,
+            price_book_id=book.pk,
+            product_id=product.pk,
+            unit_price=price,
         )
         made[code] = product
     return {"book": book, "products": made}
 
 
-def price_book(workspace, *, name: str, kind: str, prices: dict, **scope):
-    """A customer's or a class's own CNY price book with some of the products."""
-    from guanxi.sales.models import PriceBook, PriceBookEntry
+def price_book(admin, *, name: str, kind: str, prices: dict, **scope):
+    """A customer's or a class's own CNY price book (``account_id=`` or
+    ``customer_class=``) with some of the products, through the catalogue's services."""
+    from guanxi.sales.services import catalog
 
-    book = PriceBook.objects.create(
-        workspace=workspace, name=name, kind=kind, currency="CNY", **scope
+    book = catalog.price_book_create(
+        actor=admin.user, workspace=admin.workspace, name=name, kind=kind, currency="CNY", **scope
     )
     for product, price in prices.items():
-        PriceBookEntry.objects.create(
-            workspace=workspace, price_book=book, product=product, unit_price=Decimal(price)
+        catalog.price_entry_set(
+            actor=admin.user,
+            workspace=admin.workspace,
+            price_book_id=book.pk,
+            product_id=product.pk,
+            unit_price=price,
         )
     return book
 
@@ -158,19 +167,18 @@ def open_notification(page, title: str) -> str:
     return text
 
 
-def add_quote_line(page, product, *, quantity: str = "1", discount: str = "0") -> None:
-    """In the quote editor: pick the product, quantity and discount, add the line (htmx
-    swaps the editor's body) and wait for the line to show."""
+def add_quote_line(page, product, *, quantity: str = "1", discount: str = "0") -> str:
+    """In the quote editor: find the product with the catalogue's picker (type its code; the
+    picker lists the matching products with this customer's price), choose it, give the
+    quantity and discount, add the line (htmx swaps the editor's body) and wait for it.
+    Returns the picker's option as the rep saw it."""
     form = page.locator("form.line-add")
-    lines = page.locator("#quote-body article.quote-line")
-    before = lines.count()
-    search = form.locator("#product-search")
-    if search.count():
-        search.fill(product.code)
-        option = page.locator("#product-options").get_by_text(product.name).first
-        option.click()
-    else:
-        form.locator("#product-select").select_option(str(product.pk))
+    before = page.locator("#quote-body article.quote-line").count()
+    form.locator("#product-search").fill(product.code)
+    option = form.locator(f"#product-options option[value='{product.pk}']")
+    option.wait_for(state="attached")
+    shown = option.inner_text()
+    form.locator("#product-options").select_option(str(product.pk))
     form.locator("input[name=quantity]").fill(quantity)
     form.locator("input[name=discount_percent]").fill(discount)
     form.locator("button[type=submit]").click()
@@ -178,6 +186,7 @@ def add_quote_line(page, product, *, quantity: str = "1", discount: str = "0") -
         "n => document.querySelectorAll('#quote-body article.quote-line').length > n",
         arg=before,
     )
+    return shown
 
 
 def line_figures(line) -> dict[str, str]:
@@ -193,6 +202,24 @@ def today_local() -> dt.date:
     import zoneinfo
 
     return dt.datetime.now(zoneinfo.ZoneInfo("Asia/Shanghai")).date()
+
+
+class Clock:
+    """The server's clock moved back to when the old quotes and the order were made, and
+    back to now (only ``django.utils.timezone.now`` moves: what the services read)."""
+
+    def __init__(self, monkeypatch):
+        from django.utils import timezone
+
+        self._real = timezone.now
+        self._offset = dt.timedelta(0)
+        monkeypatch.setattr(timezone, "now", lambda: self._real() + self._offset)
+
+    def days_ago(self, days: int) -> None:
+        self._offset = -dt.timedelta(days=days)
+
+    def now(self) -> None:
+        self._offset = dt.timedelta(0)
 
 
 class ServerLock:
