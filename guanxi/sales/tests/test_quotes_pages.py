@@ -132,6 +132,13 @@ def test_editor_htmx_line_editing_and_history_beside_lines(
     # "What price do I quote this old customer?" — answered beside the line.
     assert "96.00 CNY" in page and rep2.full_name in page and f"{old.number} v1" in page
     assert "97.50 CNY" in page
+    # The catalogue's product picker fills the add-line select, priced for this customer.
+    assert reverse("sales:product_picker") + f"?account={account.pk}&amp;currency=CNY" in page
+    options = client.get(
+        reverse("sales:product_picker"),
+        {"q": "", "account": account.pk, "currency": "CNY"},
+    ).content.decode()
+    assert f'value="{cabinet.pk}"' in options
     response = client.post(
         reverse("sales:quote_line_add", args=[quote.pk]),
         {
