@@ -9,19 +9,30 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from guanxi.common.api import Id, PageParams, PatchSchema, page_of, page_response
 from guanxi.common.api import responses as documented
 from guanxi.common.api import text as bounded_text
+from guanxi.common.errors import ApplicationError, NotFound
 from guanxi.common.views import actor_scope
 from guanxi.platform import permissions
+from guanxi.platform.api.jobs import job_data
 from guanxi.platform.models import Action
+from guanxi.platform.schemas import JobOut
 
 from ..models import Lead, LeadForm, LeadSource, LeadStatus
-from ..objects import LEAD, LEAD_FORM
+from ..objects import CONFIGURATION, LEAD, LEAD_FORM
 from ..selectors import leads as selectors
-from ..services import lead_conversion, lead_forms, lead_model, lead_scoring
+from ..services import (
+    lead_assignment,
+    lead_conversion,
+    lead_forms,
+    lead_import,
+    lead_model,
+    lead_scoring,
+)
 from ..services import leads as services
 
 router = Router()
@@ -584,3 +595,339 @@ def lead_forms_update(request, form_id: Id, payload: LeadFormPatch):
 def lead_forms_delete(request, form_id: Id):
     lead_forms.lead_form_delete(**actor_scope(request), form_id=form_id)
     return Status(204, None)
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/lead-imports",
+    response=documented(JobOut, status=202),
+    tags=TAGS,
+    operation_id="leads_import",
+    summary="Import a CSV or XLSX file of leads (a background job; all rows or none)",
+)
+def leads_import(request, file: File[UploadedFile], campaign: Form[str] = ""):
+    """Headers in English or Chinese (name/姓名, company/公司, phone/手机, email/邮箱, …).
+    Follow the job at ``/jobs/{id}``; a file with any bad row fails with every row error
+    listed and imports nothing."""
+    job = lead_import.lead_import_start(
+        **actor_scope(request),
+        file_name=file.name,
+        chunks=file.chunks(),
+        campaign=campaign[:120],
+    )
+    return Status(202, job_data(job))
+
+
+# --- scoring rules, the model, assignment rules, rep profiles --------------------------------
+
+CONFIG_TAGS = ["Lead scoring and assignment"]
+Kind = Literal["fit", "engagement"]
+Attribute = Literal[tuple([*lead_scoring.FIT_ATTRIBUTES, *lead_scoring.ENGAGEMENT_ATTRIBUTES])]  # type: ignore[valid-type]
+Operator = Literal[tuple(lead_scoring.OPERATORS)]  # type: ignore[valid-type]
+Method = Literal["round_robin", "territory", "load", "skill"]
+
+
+class ScoringRuleOut(Schema):
+    id: int
+    kind: Kind
+    attribute: Attribute
+    operator: Operator
+    value: str
+    points: int
+    active: bool
+    text: str
+
+
+class ScoringRuleIn(Schema):
+    kind: Kind
+    attribute: Attribute
+    operator: Operator
+    value: bounded_text(200)
+    points: int = Field(..., ge=-1000, le=1000)
+    active: bool = True
+
+
+class ScoringRulePatch(PatchSchema):
+    kind: Kind | None = None
+    attribute: Attribute | None = None
+    operator: Operator | None = None
+    value: bounded_text(200) | None = None
+    points: int | None = Field(None, ge=-1000, le=1000)
+    active: bool | None = None
+
+
+class ModelOut(Schema):
+    trained_at: dt.datetime | None
+    samples: int | None
+    positives: int | None
+    auc: float | None
+    history_samples: int
+    history_positives: int
+    ready: bool
+    reason: str
+
+
+class Conditions(Schema):
+    source: list[bounded_text(120)] = Field(default_factory=list, max_length=100)
+    campaign: list[bounded_text(120)] = Field(default_factory=list, max_length=100)
+    region: list[bounded_text(120)] = Field(default_factory=list, max_length=100)
+    province: list[bounded_text(120)] = Field(default_factory=list, max_length=100)
+    industry: list[bounded_text(120)] = Field(default_factory=list, max_length=100)
+
+
+class AssignmentRuleOut(Schema):
+    id: int
+    name: str
+    order: int
+    method: Method
+    conditions: dict[str, list[str]]
+    rep_ids: list[int]
+    active: bool
+
+
+class AssignmentRuleIn(Schema):
+    name: bounded_text(120)
+    method: Method
+    order: int = Field(100, ge=0, le=1_000_000)
+    conditions: Conditions = Field(default_factory=Conditions)
+    rep_ids: list[Id] = Field(default_factory=list, max_length=500)
+    active: bool = True
+
+
+class AssignmentRulePatch(PatchSchema):
+    name: bounded_text(120) | None = None
+    method: Method | None = None
+    order: int | None = Field(None, ge=0, le=1_000_000)
+    conditions: Conditions | None = None
+    rep_ids: list[Id] | None = Field(None, max_length=500)
+    active: bool | None = None
+
+
+class RepProfileOut(Schema):
+    user: UserRef
+    territories: list[str]
+    skills: list[str]
+    max_open_leads: int | None
+    available: bool
+
+
+class RepProfileIn(Schema):
+    territories: list[bounded_text(120)] = Field(default_factory=list, max_length=100)
+    skills: list[bounded_text(120)] = Field(default_factory=list, max_length=100)
+    max_open_leads: int | None = Field(None, ge=0, le=100_000)
+    available: bool = True
+
+
+def _rule_out(rule) -> dict:
+    return {
+        **{k: getattr(rule, k) for k in ("kind", "attribute", "operator", "value", "points")},
+        "id": rule.pk,
+        "active": rule.active,
+        "text": lead_scoring.describe(rule),
+    }
+
+
+def _assignment_out(rule) -> dict:
+    return {
+        "id": rule.pk,
+        "name": rule.name,
+        "order": rule.order,
+        "method": rule.method,
+        "conditions": rule.conditions or {},
+        "rep_ids": [u.pk for u in rule.rep_list],
+        "active": rule.active,
+    }
+
+
+def _assignment_one(request, rule_id: int) -> dict:
+    rules = selectors.assignment_rules(**actor_scope(request))
+    rule = next((r for r in rules if r.pk == rule_id), None)
+    if rule is None:
+        raise NotFound()
+    return _assignment_out(rule)
+
+
+def _conditions(payload) -> dict:
+    return {k: v for k, v in payload.items() if v}
+
+
+@router.get(
+    "/lead-scoring-rules",
+    response=documented(list[ScoringRuleOut]),
+    tags=CONFIG_TAGS,
+    operation_id="lead_scoring_rules_list",
+    summary="The scoring rules",
+)
+def lead_scoring_rules_list(request):
+    permissions.require(request.user, CONFIGURATION, Action.READ)
+    return [_rule_out(r) for r in selectors.scoring_rules(**actor_scope(request))]
+
+
+@router.post(
+    "/lead-scoring-rules",
+    response=documented(ScoringRuleOut, status=201),
+    tags=CONFIG_TAGS,
+    operation_id="lead_scoring_rules_create",
+    summary="Add a scoring rule (every lead is rescored after the commit)",
+)
+def lead_scoring_rules_create(request, payload: ScoringRuleIn):
+    rule = lead_scoring.scoring_rule_create(**actor_scope(request), **payload.dict())
+    return Status(201, _rule_out(rule))
+
+
+@router.patch(
+    "/lead-scoring-rules/{rule_id}",
+    response=documented(ScoringRuleOut),
+    tags=CONFIG_TAGS,
+    operation_id="lead_scoring_rules_update",
+    summary="Change a scoring rule",
+)
+def lead_scoring_rules_update(request, rule_id: Id, payload: ScoringRulePatch):
+    rule = lead_scoring.scoring_rule_update(
+        **actor_scope(request), rule_id=rule_id, **payload.changes()
+    )
+    return _rule_out(rule)
+
+
+@router.delete(
+    "/lead-scoring-rules/{rule_id}",
+    response=documented(None, status=204),
+    tags=CONFIG_TAGS,
+    operation_id="lead_scoring_rules_delete",
+    summary="Delete a scoring rule",
+)
+def lead_scoring_rules_delete(request, rule_id: Id):
+    lead_scoring.scoring_rule_delete(**actor_scope(request), rule_id=rule_id)
+    return Status(204, None)
+
+
+def _model_out(workspace) -> dict:
+    model = selectors.active_model(workspace=workspace)
+    ready = lead_model.readiness(workspace=workspace)
+    return {
+        "trained_at": model.trained_at if model else None,
+        "samples": model.samples if model else None,
+        "positives": model.positives if model else None,
+        "auc": model.auc if model else None,
+        "history_samples": ready["samples"],
+        "history_positives": ready["positives"],
+        "ready": ready["ready"],
+        "reason": ready["reason"],
+    }
+
+
+@router.get(
+    "/lead-model",
+    response=documented(ModelOut),
+    tags=CONFIG_TAGS,
+    operation_id="lead_model_get",
+    summary="The predictive model: when trained, on what, or why there is none",
+)
+def lead_model_get(request):
+    permissions.require(request.user, CONFIGURATION, Action.READ)
+    return _model_out(request.workspace)
+
+
+@router.post(
+    "/lead-model/retrain",
+    response=documented(ModelOut),
+    tags=CONFIG_TAGS,
+    operation_id="lead_model_retrain",
+    summary="Retrain now (422 with the reason when the history is too small)",
+)
+def lead_model_retrain(request):
+    model, reason = lead_model.model_retrain(**actor_scope(request))
+    if model is None:
+        raise ApplicationError(reason, code="not_enough_history", status=422)
+    return _model_out(request.workspace)
+
+
+@router.get(
+    "/lead-assignment-rules",
+    response=documented(list[AssignmentRuleOut]),
+    tags=CONFIG_TAGS,
+    operation_id="lead_assignment_rules_list",
+    summary="The assignment rules, in the order they are tried",
+)
+def lead_assignment_rules_list(request):
+    permissions.require(request.user, CONFIGURATION, Action.READ)
+    return [_assignment_out(r) for r in selectors.assignment_rules(**actor_scope(request))]
+
+
+@router.post(
+    "/lead-assignment-rules",
+    response=documented(AssignmentRuleOut, status=201),
+    tags=CONFIG_TAGS,
+    operation_id="lead_assignment_rules_create",
+    summary="Add an assignment rule",
+)
+def lead_assignment_rules_create(request, payload: AssignmentRuleIn):
+    values = payload.dict()
+    values["conditions"] = _conditions(values["conditions"])
+    rule = lead_assignment.assignment_rule_create(**actor_scope(request), **values)
+    return Status(201, _assignment_one(request, rule.pk))
+
+
+@router.patch(
+    "/lead-assignment-rules/{rule_id}",
+    response=documented(AssignmentRuleOut),
+    tags=CONFIG_TAGS,
+    operation_id="lead_assignment_rules_update",
+    summary="Change an assignment rule",
+)
+def lead_assignment_rules_update(request, rule_id: Id, payload: AssignmentRulePatch):
+    changes = payload.changes()
+    if changes.get("conditions") is not None:
+        changes["conditions"] = _conditions(changes["conditions"])
+    lead_assignment.assignment_rule_update(**actor_scope(request), rule_id=rule_id, **changes)
+    return _assignment_one(request, rule_id)
+
+
+@router.delete(
+    "/lead-assignment-rules/{rule_id}",
+    response=documented(None, status=204),
+    tags=CONFIG_TAGS,
+    operation_id="lead_assignment_rules_delete",
+    summary="Delete an assignment rule",
+)
+def lead_assignment_rules_delete(request, rule_id: Id):
+    lead_assignment.assignment_rule_delete(**actor_scope(request), rule_id=rule_id)
+    return Status(204, None)
+
+
+def _profile_out(user, profile) -> dict:
+    return {
+        "user": {"id": user.pk, "full_name": user.full_name},
+        "territories": profile.territories if profile else [],
+        "skills": profile.skills if profile else [],
+        "max_open_leads": profile.max_open_leads if profile else None,
+        "available": profile.available if profile else True,
+    }
+
+
+@router.get(
+    "/rep-profiles",
+    response=documented(list[RepProfileOut]),
+    tags=CONFIG_TAGS,
+    operation_id="rep_profiles_list",
+    summary="Every active user with what assignment knows of them",
+)
+def rep_profiles_list(request):
+    permissions.require(request.user, CONFIGURATION, Action.READ)
+    return [_profile_out(u, p) for u, p in selectors.rep_profiles(**actor_scope(request))]
+
+
+@router.put(
+    "/rep-profiles/{user_id}",
+    response=documented(RepProfileOut),
+    tags=CONFIG_TAGS,
+    operation_id="rep_profiles_save",
+    summary="Set a rep's territories, skills, capacity and presence",
+)
+def rep_profiles_save(request, user_id: Id, payload: RepProfileIn):
+    profile = lead_assignment.rep_profile_save(
+        **actor_scope(request), user_id=user_id, **payload.dict()
+    )
+    return _profile_out(profile.user, profile)

@@ -5,6 +5,7 @@ workspace's ids are 404, users without the right 403."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from guanxi.platform.tests.factories import UserFactory
 from guanxi.platform.tests.test_api_support import ApiClient, assert_error, make_token
@@ -133,3 +134,88 @@ def test_lead_forms(workspace, admin_user, rep, other_admin):
     assert_error(api_for(other_admin).delete(f"/lead-forms/{form['id']}"), 404)
     assert api.delete(f"/lead-forms/{form['id']}").status_code == 204
     assert not LeadForm.objects.in_workspace(workspace).exists()
+
+
+def test_configuration_endpoints(workspace, admin_user, rep, other_admin, settings, tmp_path):
+    api = api_for(admin_user)
+    response = api.post(
+        "/lead-scoring-rules",
+        {
+            "kind": "fit",
+            "attribute": "industry",
+            "operator": "equals",
+            "value": "能源",
+            "points": 9,
+        },
+    )
+    assert response.status_code == 201, response.content
+    rule_id = response.json()["id"]
+    assert api.patch(f"/lead-scoring-rules/{rule_id}", {"points": 12}).json()["points"] == 12
+    assert_error(
+        api.post(
+            "/lead-scoring-rules",
+            {
+                "kind": "fit",
+                "attribute": "employees",
+                "operator": "contains",
+                "value": "x",
+                "points": 1,
+            },
+        ),
+        400,
+    )
+    assert [r["id"] for r in api.get("/lead-scoring-rules").json()] == [rule_id]
+
+    response = api.post(
+        "/lead-assignment-rules",
+        {
+            "name": "华东",
+            "method": "territory",
+            "conditions": {"region": ["华东"]},
+            "rep_ids": [rep.pk],
+        },
+    )
+    assert response.status_code == 201, response.content
+    assignment = response.json()
+    assert assignment["conditions"] == {"region": ["华东"]} and assignment["rep_ids"] == [rep.pk]
+    assert_error(
+        api.post(
+            "/lead-assignment-rules", {"name": "x", "method": "load", "rep_ids": [other_admin.pk]}
+        ),
+        400,
+    )
+    changed = api.patch(f"/lead-assignment-rules/{assignment['id']}", {"order": 5, "rep_ids": []})
+    assert changed.json()["order"] == 5 and changed.json()["rep_ids"] == []
+
+    response = api.put(f"/rep-profiles/{rep.pk}", {"territories": ["华东"], "max_open_leads": 3})
+    assert response.status_code == 200 and response.json()["territories"] == ["华东"]
+    assert any(p["user"]["id"] == rep.pk for p in api.get("/rep-profiles").json())
+    assert_error(api.put(f"/rep-profiles/{other_admin.pk}", {}), 404)
+
+    model = api.get("/lead-model").json()
+    assert model["ready"] is False and model["trained_at"] is None
+    assert_error(api.post("/lead-model/retrain"), 422, "not_enough_history")
+
+    settings.IMPORT_DIR = tmp_path
+    response = api.client.post(
+        "/api/v1/lead-imports",
+        {"file": SimpleUploadedFile("l.csv", "name,email\n甲,a@x.cn\n".encode()), "campaign": "c"},
+        headers=api.headers,
+    )
+    assert response.status_code == 202, response.content
+    assert response.json()["kind"] == "sales.leads_import"
+
+    # Reps read the configuration but may not change it; other workspaces see none of it.
+    reader = api_for(rep)
+    assert reader.get("/lead-scoring-rules").status_code == 200
+    assert_error(reader.patch(f"/lead-scoring-rules/{rule_id}", {"points": 1}), 403)
+    assert_error(reader.post("/lead-model/retrain"), 403)
+    assert_error(reader.delete(f"/lead-assignment-rules/{assignment['id']}"), 403)
+    outsider = api_for(other_admin)
+    assert outsider.get("/lead-scoring-rules").json() == []
+    assert outsider.get("/lead-assignment-rules").json() == []
+    assert_error(outsider.patch(f"/lead-scoring-rules/{rule_id}", {"points": 1}), 404)
+    assert_error(outsider.delete(f"/lead-assignment-rules/{assignment['id']}"), 404)
+    assert all(p["user"]["id"] != rep.pk for p in outsider.get("/rep-profiles").json())
+    assert api.delete(f"/lead-scoring-rules/{rule_id}").status_code == 204
+    assert api.delete(f"/lead-assignment-rules/{assignment['id']}").status_code == 204
