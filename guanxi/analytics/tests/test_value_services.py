@@ -344,3 +344,37 @@ def test_reference_year_is_the_last_full_year_in_the_workspace_zone(workspace):
         selectors.reference_year(workspace, now=dt.datetime(2026, 12, 31, 15, tzinfo=dt.UTC))
         == 2025
     )
+
+
+def test_a_rerun_rewrites_only_revenue_rows_that_changed(workspace):
+    steady, grows, gone = (AccountFactory(workspace=workspace) for _ in range(3))
+    person = ContactFactory(workspace=workspace)
+    add_order(workspace, account=steady, day=dt.date(YEAR, 1, 1), amounts=["10.10"])
+    add_order(workspace, account=grows, day=dt.date(YEAR, 1, 1), amounts=["1"])
+    cancelled = add_order(workspace, account=gone, day=dt.date(YEAR, 1, 1), amounts=["5"])
+    add_order(workspace, contact=person, day=dt.date(YEAR, 1, 1), amounts=["0.10", "0.20"])
+    value.value_recompute(workspace=workspace, year=YEAR)
+    rows = CustomerYearRevenue.objects.in_workspace(workspace)
+    before = {(r.account_id, r.contact_id): r.pk for r in rows}
+    add_order(workspace, account=grows, day=dt.date(YEAR, 6, 1), amounts=["2"])
+    add_order(workspace, account=grows, day=dt.date(YEAR - 1, 6, 1), amounts=["3"])
+    cancelled.status = "cancelled"
+    cancelled.save()
+    value.value_recompute(workspace=workspace, year=YEAR)
+    after = {(r.account_id, r.contact_id, r.year): (r.pk, r.revenue, r.lines) for r in rows.all()}
+    assert after == {
+        (steady.pk, None, YEAR): (before[(steady.pk, None)], D("10.10"), 1),  # untouched
+        (None, person.pk, YEAR): (before[(None, person.pk)], D("0.30"), 2),  # untouched
+        (grows.pk, None, YEAR): (after[(grows.pk, None, YEAR)][0], D("3.00"), 2),
+        (grows.pk, None, YEAR - 1): (after[(grows.pk, None, YEAR - 1)][0], D("3.00"), 1),
+    }
+    assert after[(grows.pk, None, YEAR)][0] != before[(grows.pk, None)]  # rewritten
+    assert revenue_matches(workspace)
+
+
+def revenue_matches(workspace) -> bool:
+    stored = {
+        ("account" if r.account_id else "contact", r.account_id or r.contact_id, r.year): r.revenue
+        for r in CustomerYearRevenue.objects.in_workspace(workspace)
+    }
+    return stored == expected_revenue(workspace)
