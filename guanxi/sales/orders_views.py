@@ -380,7 +380,7 @@ def order_import_page(request):
                 file_name=upload.name,
                 source=upload,
                 create_products=request.POST.get("create_products") == "1",
-                settled=request.POST.get("settled", "1") == "1",
+                settled=request.POST.get("settled") == "1",
             )
             order_import.order_import_start(**actor_scope(request), import_id=run.pk)
             return redirect("sales:order_import_detail", run.pk)

@@ -168,17 +168,25 @@ def test_receivables_drill_and_csv(rep_client, rep, account, product):
     assert response["Content-Type"].startswith("text/csv") and rep.full_name in text
 
 
-def test_import_page(client, manager, sales_ws, product):
+def test_import_page(client, manager, sales_ws, product, django_capture_on_commit_callbacks):
     client.force_login(manager)
     AccountFactory(workspace=sales_ws, code="IMP-A", owner=manager)
     csv = "客户编码,日期,产品编码,数量,金额\nIMP-A,2025-01-05,P-1,2,20\n"
-    response = client.post(
-        reverse("sales:order_import"),
-        {"file": SimpleUploadedFile("o.csv", csv.encode()), "settled": "1"},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("sales:order_import"),
+            {"file": SimpleUploadedFile("o.csv", csv.encode()), "settled": "1"},
+        )
     assert response.status_code == 302
     detail = client.get(response["Location"])
     assert detail.status_code == 200 and "o.csv" in detail.content.decode()
+    assert Order.objects.in_workspace(sales_ws).get().status == "completed"
+    owed = "客户编码,日期,产品编码,数量,金额\nIMP-A,2025-01-06,P-1,2,20\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("sales:order_import"), {"file": SimpleUploadedFile("p.csv", owed.encode())}
+        )
+    assert Order.objects.in_workspace(sales_ws).get(order_date="2025-01-06").status == "confirmed"
     bad = client.post(
         reverse("sales:order_import"), {"file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n")}
     )
