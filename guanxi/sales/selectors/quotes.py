@@ -67,6 +67,8 @@ def quote_get(*, workspace: Workspace, actor: User, quote_id) -> Quote:
     quote = quote_queryset(workspace=workspace, actor=actor).filter(pk=pk).first() if pk else None
     if quote is None:
         raise NotFound()
+    if isinstance(workspace, Workspace):
+        quote.workspace = workspace  # the caller's row: no second query for it
     return quote
 
 
