@@ -444,6 +444,13 @@ def _percent(value: str):
         return text  # the service reports it
 
 
+def _plain_number(value) -> str:
+    """13.0000 → "13", 7.10000000 → "7.1", 10 → "10" (never "1E+1"): what the inputs
+    show is exactly what is stored, so saving a row unchanged changes nothing."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 @page
 def catalog_settings(request):
     scope = actor_scope(request)
@@ -461,13 +468,19 @@ def catalog_settings(request):
                 messages.success(request, _("Saved."))
         return redirect("sales:catalog_settings")
     base = money.base_currency(request.workspace)
+    tax_rates = list(selectors.tax_rate_list(**scope))
+    for row in tax_rates:
+        row.percent = _plain_number(row.rate * 100)
+    rates = list(selectors.exchange_rate_list(**scope)[:200])
+    for row in rates:
+        row.plain = _plain_number(row.rate)
     return render(
         request,
         "sales/catalog/settings.html",
         {
-            "tax_rates": list(selectors.tax_rate_list(**scope)),
+            "tax_rates": tax_rates,
             "currencies": list(selectors.currency_list(**scope)),
-            "rates": list(selectors.exchange_rate_list(**scope)[:200]),
+            "rates": rates,
             "base": base,
             "can_change": permissions.can(request.user, CONFIGURATION, Action.UPDATE),
             "today": localtime.local_today(request.user),

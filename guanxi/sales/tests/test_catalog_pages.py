@@ -215,8 +215,13 @@ def test_settings_page(manager_client, manager):
     manager_client.post(url, {"action": "rate_update", "id": rate.pk, "rate": "7.2"})
     rate.refresh_from_db()
     assert rate.rate == Decimal("7.2")
+    manager_client.post(
+        url, {"action": "rate_create", "currency": "USD", "valid_from": "2026-03-01", "rate": "10"}
+    )
+    manager_client.post(url, {"action": "tax_rate_create", "name": "Small", "percent": "1.25"})
     page = manager_client.get(url).content.decode()
-    assert "USD" in page and "7.2" in page
+    assert "USD" in page and 'value="7.2"' in page and 'value="10"' in page
+    assert 'value="1.25"' in page and 'value="5"' in page
 
 
 def test_picker_contract(manager_client, manager, cat):
