@@ -198,7 +198,7 @@ def quotas_page(request):
             "errors": errors.get(f"user-{u.pk}", []),
         }
         for u in scope.users.values()
-        if u.is_active or u.pk in by_user
+        if (u.is_active and permissions.can(u, DEAL, "create")) or u.pk in by_user
     ]
     return render(
         request,

@@ -105,7 +105,7 @@ def quota_list(request, filters: Query[QuotaFilters]):
 
 def _names(request, rows) -> tuple[dict, dict]:
     scope = forecast_selectors.scope_for(**actor_scope(request), object_key=QUOTA)
-    return scope.users, scope.teams
+    return scope.users_for([q.user_id for q in rows if q.user_id]), scope.teams
 
 
 @router.post(

@@ -12,6 +12,7 @@ a team's quota is its own number, never the sum of its members'.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -38,13 +39,68 @@ DRILL_COLUMNS = ("closed_won", "commit", "best_case", "pipeline", "open")
 # --- who the actor may look at -------------------------------------------------------------------
 
 
+class AllUsers(Mapping):
+    """The workspace's users for an actor who sees everyone, read only as far as needed: a
+    workspace may have thousands of users, and a page needs the few with figures. Reading
+    one id or a set of ids is one query; iterating reads them all (the quotas editor)."""
+
+    def __init__(self, workspace) -> None:
+        self._workspace = workspace
+        self._cache: dict[int, User | None] = {}
+        self._complete = False
+
+    def _query(self):
+        return User.objects.filter(workspace=self._workspace).select_related("team", "role")
+
+    def subset(self, ids) -> dict[int, User]:
+        wanted = {int(i) for i in ids if i is not None}
+        missing = sorted(i for i in wanted if i not in self._cache)
+        if missing and not self._complete:
+            found = {u.pk: u for u in self._query().filter(pk__in=missing)}
+            for pk in missing:
+                self._cache[pk] = found.get(pk)
+        return {pk: self._cache[pk] for pk in sorted(wanted) if self._cache.get(pk) is not None}
+
+    def __getitem__(self, key) -> User:
+        user = self.subset([key]).get(int(key))
+        if user is None:
+            raise KeyError(key)
+        return user
+
+    def __contains__(self, key) -> bool:
+        try:
+            return self.get(int(key)) is not None
+        except (TypeError, ValueError):
+            return False
+
+    def _all(self) -> dict[int, User]:
+        if not self._complete:
+            for user in self._query().order_by("full_name", "pk"):
+                self._cache[user.pk] = user
+            self._complete = True
+        return {pk: u for pk, u in self._cache.items() if u is not None}
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __bool__(self) -> bool:  # the actor at least; never read all users to say so
+        return True
+
+    def values(self):  # in name order, as the other scopes' dicts
+        return sorted(self._all().values(), key=lambda u: (u.full_name, u.pk))
+
+    def __iter__(self):  # ids, in name order
+        return iter([u.pk for u in self.values()])
+
+
 @dataclass
 class Scope:
     """The reps and teams an actor may see figures of, under their visibility on one object
     (``own``: themselves; ``team``: their team; ``team_below``: their team and the teams
-    below; ``all``: everyone). ``user_ids`` is None when the actor sees everyone."""
+    below; ``all``: everyone, read lazily). ``user_ids`` is None when the actor sees
+    everyone."""
 
-    users: dict[int, User]
+    users: Mapping[int, User]
     teams: dict[int, Team]
     everyone: bool
 
@@ -52,18 +108,39 @@ class Scope:
     def user_ids(self) -> set[int] | None:
         return None if self.everyone else set(self.users)
 
+    def users_for(self, ids) -> dict[int, User]:
+        """Those of ``ids`` in the view, one query at most."""
+        if isinstance(self.users, AllUsers):
+            return self.users.subset(ids)
+        return {int(i): self.users[int(i)] for i in ids if i is not None and int(i) in self.users}
+
+    def team_member_ids(self, team: Team) -> set[int]:
+        """The users of ``team`` and the teams below it, in the view."""
+        if isinstance(self.users, AllUsers):
+            return set(
+                User.objects.filter(
+                    workspace=team.workspace_id, team__path__startswith=team.path
+                ).values_list("pk", flat=True)
+            )
+        return {u.pk for u in self.users.values() if u.team and u.team.path.startswith(team.path)}
+
 
 def scope_for(*, workspace: Workspace, actor: User, object_key: str = DEAL) -> Scope:
-    """Two queries: the users and the teams in the actor's view."""
+    """At most two queries: the users (unless the actor sees everyone) and the teams in the
+    actor's view."""
     if not permissions.can(actor, object_key, "read"):
         return Scope(users={}, teams={}, everyone=False)
     visibility = permissions.visibility_for(actor, object_key)
-    users = User.objects.filter(workspace=workspace).select_related("team")
+    users = User.objects.filter(workspace=workspace).select_related("team", "role")
     teams = Team.objects.in_workspace(workspace)
     team = actor.team
     if visibility == Visibility.ALL:
-        pass
-    elif visibility == Visibility.TEAM_AND_BELOW and team is not None:
+        return Scope(
+            users=AllUsers(workspace),
+            teams={t.pk: t for t in teams.order_by("path", "pk")},
+            everyone=True,
+        )
+    if visibility == Visibility.TEAM_AND_BELOW and team is not None:
         users = users.filter(Q(team__path__startswith=team.path) | Q(pk=actor.pk))
         teams = teams.filter(path__startswith=team.path)
     elif visibility == Visibility.TEAM and team is not None:
@@ -75,7 +152,7 @@ def scope_for(*, workspace: Workspace, actor: User, object_key: str = DEAL) -> S
     return Scope(
         users={u.pk: u for u in users.order_by("full_name", "pk")},
         teams={t.pk: t for t in teams.order_by("path", "pk")},
-        everyone=visibility == Visibility.ALL,
+        everyone=False,
     )
 
 
@@ -112,7 +189,7 @@ def quota_list(*, workspace: Workspace, actor: User, period: Period) -> list[Quo
 
 
 def _quotas(workspace, scope: Scope, period: Period) -> list[Quota]:
-    if not scope.users and not scope.teams:
+    if not scope.everyone and not scope.users and not scope.teams:
         return []
     qs = Quota.objects.in_workspace(workspace).filter(
         period_kind=period.kind, period_start=period.start
@@ -274,25 +351,26 @@ def forecast(
     """The forecast of ``period`` per rep (``kind="rep"``) or per team (``"team"``, the
     tree: a team's figures hold its members' and the teams' below), in the base currency,
     for the reps and teams the actor may see on deals; ``team_id`` narrows to one team and
-    the teams below. Five queries whatever the number of deals, reps or teams."""
+    the teams below. Six queries at most, whatever the number of deals, reps or teams."""
     from ..services.money import base_currency
 
     scope = scope_for(workspace=workspace, actor=actor, object_key=DEAL)
     team = scope_team(scope, team_id) if team_id not in (None, "") else None
     start, end = period_instants(period, actor)
-    owner_ids = scope.user_ids
-    if team is not None:
-        owner_ids = {
-            u.pk for u in scope.users.values() if u.team and u.team.path.startswith(team.path)
-        }
+    owner_ids = scope.user_ids if team is None else scope.team_member_ids(team)
     per_owner = (
         deal_figures(workspace=workspace, period=period, start=start, end=end, owner_ids=owner_ids)
         if owner_ids is None or owner_ids
         else {}
     )
-    quota_rows = _quotas(workspace, scope, period) if (scope.users or scope.teams) else []
+    quota_rows = _quotas(workspace, scope, period)
     user_quota = {q.user_id: q.amount for q in quota_rows if q.user_id}
     team_quota = {q.team_id: q.amount for q in quota_rows if q.team_id}
+    # The owners with figures or a quota (one query when the actor sees everyone); a team's
+    # or a manager's view lists its active reps even with nothing yet.
+    named = scope.users_for(set(per_owner) | set(user_quota))
+    if not scope.everyone:
+        named.update({u.pk: u for u in scope.users.values() if u.is_active})
     total = ForecastRow()
     if kind == "team":
         teams = [t for t in scope.teams.values() if team is None or t.path.startswith(team.path)]
@@ -301,32 +379,26 @@ def forecast(
         for row in by_team.values():
             row.depth = max(0, len(_team_ids(row.team.path)) - base_depth)
         for owner_id, figures in per_owner.items():
-            user = scope.users.get(owner_id)
-            if user is None:  # an owner outside the view (everyone: any user)
-                continue
-            if user.team is not None:
+            user = named.get(owner_id)
+            if user is not None and user.team is not None:
                 for ancestor in _team_ids(user.team.path):
                     if ancestor in by_team:
                         by_team[ancestor].figures.add(figures)
-        rows = sorted(by_team.values(), key=lambda r: (r.team.path, r.team.pk))
-        rows = tree_order(rows)
+        rows = tree_order(sorted(by_team.values(), key=lambda r: (r.team.path, r.team.pk)))
     else:
-        users = [
-            u
-            for u in scope.users.values()
-            if owner_ids is None or u.pk in owner_ids or u.pk in per_owner
-        ]
         rows = []
-        for user in users:
-            figures = per_owner.get(user.pk)
-            quota = user_quota.get(user.pk)
-            if figures is None and quota is None and not user.is_active:
-                continue
+        for user in sorted(named.values(), key=lambda u: (u.full_name, u.pk)):
             if team is not None and not (user.team and user.team.path.startswith(team.path)):
                 continue
-            rows.append(ForecastRow(user=user, quota=quota, figures=figures or Figures()))
+            rows.append(
+                ForecastRow(
+                    user=user,
+                    quota=user_quota.get(user.pk),
+                    figures=per_owner.get(user.pk) or Figures(),
+                )
+            )
     for owner_id, figures in per_owner.items():
-        if owner_id in scope.users or scope.everyone:
+        if scope.everyone or owner_id in scope.users:
             total.figures.add(figures)
     if team is not None:
         total.team = team

@@ -57,7 +57,7 @@ class DaysBetween(Func):
 
 @dataclass
 class RepPerformance:
-    user: User
+    user: User | None
     won: int = 0
     lost: int = 0
     won_amount: Decimal = ZERO
@@ -110,20 +110,27 @@ def rep_performance(
 ) -> Performance:
     """Per rep the actor may see (deals' visibility: a rep themselves, a manager their teams):
     the deals closed in the period (won, lost, won amount, cycle), the open pipeline today,
-    and the timeline entries they wrote in the period by kind. Five queries whatever the
-    number of reps, deals or entries."""
+    and the timeline entries they wrote in the period by kind. Six queries at most, whatever
+    the number of reps, deals or entries."""
     scope = scope_for(workspace=workspace, actor=actor, object_key=DEAL)
-    users = scope.users
-    if user_id not in (None, ""):
-        try:
-            users = {int(user_id): users[int(user_id)]}
-        except (KeyError, TypeError, ValueError):
-            users = {}
     start, end = period_instants(period, actor)
-    rows: dict[int, RepPerformance] = {pk: RepPerformance(user=u) for pk, u in users.items()}
-    if rows:
-        ids = sorted(rows)
-        deals = Deal.objects.in_workspace(workspace).filter(owner_id__in=ids)
+    if user_id not in (None, ""):
+        ids: list[int] | None = sorted(scope.users_for([user_id]))
+    elif scope.everyone:
+        ids = None  # every owner: no filter, the users of the figures are read after
+    else:
+        ids = sorted(scope.users)
+    figures: dict[int, RepPerformance] = {}
+
+    def rep(pk: int) -> RepPerformance:
+        return figures.setdefault(pk, RepPerformance(user=None))
+
+    if ids is None or ids:
+        deals = Deal.objects.in_workspace(workspace).filter(owner__isnull=False)
+        entries = TimelineEntry.objects.in_workspace(workspace).filter(author__isnull=False)
+        if ids is not None:
+            deals = deals.filter(owner_id__in=ids)
+            entries = entries.filter(author_id__in=ids)
         cycle = DaysBetween("created_at", "closed_at")
         for row in (
             deals.filter(
@@ -140,35 +147,36 @@ def rep_performance(
                 cycle=Sum(cycle, filter=Q(status=DealStatus.WON)),
             )
         ):
-            rep = rows[row["owner_id"]]
-            rep.won, rep.lost = row["won"], row["lost"]
-            rep.won_amount = round_money(Decimal(row["amount"] or 0))
-            rep.cycle_days = float(row["cycle"] or 0)
+            r = rep(row["owner_id"])
+            r.won, r.lost = row["won"], row["lost"]
+            r.won_amount = round_money(Decimal(row["amount"] or 0))
+            r.cycle_days = float(row["cycle"] or 0)
         for row in (
             deals.filter(status=DealStatus.OPEN)
             .order_by()
             .values("owner_id")
             .annotate(n=Count("*"), amount=Sum("amount_base"))
         ):
-            rep = rows[row["owner_id"]]
-            rep.open_count = row["n"]
-            rep.open_amount = round_money(Decimal(row["amount"] or 0))
+            r = rep(row["owner_id"])
+            r.open_count = row["n"]
+            r.open_amount = round_money(Decimal(row["amount"] or 0))
         for author_id, kind, n in (
-            TimelineEntry.objects.in_workspace(workspace)
-            .filter(
-                author_id__in=ids,
-                kind__in=ACTIVITY_KINDS,
-                occurred_at__gte=start,
-                occurred_at__lt=end,
-            )
+            entries.filter(kind__in=ACTIVITY_KINDS, occurred_at__gte=start, occurred_at__lt=end)
             .order_by()
             .values_list("author_id", "kind")
             .annotate(n=Count("*"))
         ):
-            rows[author_id].activities[kind] = n
-    out = [
-        r for r in rows.values() if r.user.is_active or r.closed or r.open_count or r.activity_total
-    ]
+            rep(author_id).activities[kind] = n
+    # The reps with figures (one query when the actor sees everyone); a manager's view
+    # lists its active reps even with nothing yet.
+    users = scope.users_for(figures)
+    if ids is not None and not scope.everyone:
+        users.update({pk: scope.users[pk] for pk in ids if scope.users[pk].is_active})
+    out = []
+    for pk, user in users.items():
+        row = figures.get(pk) or RepPerformance(user=user)
+        row.user = user
+        out.append(row)
     out.sort(key=lambda r: (r.user.full_name, r.user.pk))
     return Performance(period=period, rows=out, currency=base_currency(workspace))
 

@@ -181,6 +181,13 @@ def quotas_save(*, actor: User, workspace: Workspace, period, entries: list[dict
     parsed = _period(period, errors)
     errors.raise_if_any()
     scope = scope_for(workspace=workspace, actor=actor, object_key=QUOTA)
+    wanted = []
+    for entry in entries:
+        try:
+            wanted.append(int(entry.get("user_id")))
+        except (TypeError, ValueError):
+            continue
+    scope.users_for(wanted)  # one read of the named reps, not one per entry
     plan: list[tuple[_Target, Decimal | None]] = []
     for entry in entries:
         user_id, team_id = entry.get("user_id"), entry.get("team_id")

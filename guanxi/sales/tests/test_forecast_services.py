@@ -439,3 +439,19 @@ def test_suggestion_of_a_deal_from_another_workspace_is_not_found(workspace, org
         perf.deal_for_suggestion(
             workspace=other_admin.workspace, actor=other_admin, deal_id=deal.pk
         )
+
+
+def test_everyone_view_reads_only_the_reps_with_figures(workspace, org, q4_deals, admin_user):
+    def run():
+        with CaptureQueriesContext(connection) as ctx:
+            result = fc.forecast(workspace=workspace, actor=admin_user, period=Q4)
+            perf.rep_performance(workspace=workspace, actor=admin_user, period=Q4)
+        return result, len(ctx.captured_queries)
+
+    result, before = run()
+    assert {r.label for r in result.rows} == {"李娜", "赵强", "孙伟"}
+    assert result.total.figures.closed_won == Decimal("380000.00")
+    for i in range(40):  # people without deals: neither rows nor queries
+        UserFactory(workspace=workspace, team=org["east"], full_name=f"新人{i}")
+    result, after = run()
+    assert after == before and len(result.rows) == 3
