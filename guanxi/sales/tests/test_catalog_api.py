@@ -228,3 +228,26 @@ def test_users_without_the_right_get_403(rep, nobody, cat):
 
     read_only = ApiClient(make_token(rep, ["read"]))
     assert_error(read_only.post("/products", {"code": "N", "name": "N"}), 403)
+
+
+def test_openapi_documents_the_errors(client, db):
+    schema = client.get("/api/v1/openapi.json").json()
+    operations = {
+        op["operationId"]: op
+        for path in schema["paths"].values()
+        for op in path.values()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    for name in (
+        "products_list",
+        "products_create",
+        "products_update",
+        "price_books_entries",
+        "price_books_entry_set",
+        "price_books_import",
+        "prices_resolve",
+        "tax_rates_create",
+        "currencies_create",
+        "exchange_rates_delete",
+    ):
+        assert {"400", "401", "403", "404", "409", "422"} <= set(operations[name]["responses"])
