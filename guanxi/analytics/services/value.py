@@ -283,6 +283,13 @@ def _replace_revenue(ws_id: int, now: dt.datetime) -> int:
             f" GROUP BY l.account_id, {contact}, {year}",
             [ws_id, ws_id, OrderStatus.CANCELLED.value],
         )
+        # The anti-joins below look rows up by customer and year (SQLite would otherwise
+        # scan the whole table for every row).
+        for column in ("account_id", "contact_id"):
+            cursor.execute(
+                f"CREATE INDEX {REVENUE_TEMP_TABLE}_{column} ON {REVENUE_TEMP_TABLE}"
+                f" ({column}, year)"
+            )
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {fresh}")
         for kind, match in same_customer.items():
