@@ -221,3 +221,25 @@ def test_fixed_queries(workspace, setup, vat):
         price(workspace, setup["standard"], p, "1")
         many.append(p)
     assert count(many) == small == 3
+
+
+def test_within_a_level_the_latest_start_wins(workspace, setup):
+    account = setup["account"]
+    newer = book(
+        workspace,
+        "Own 2026-06",
+        PriceBookKind.CUSTOMER,
+        account=account,
+        valid_from=dt.date(2026, 6, 1),
+    )
+    price(workspace, newer, setup["pump"], "85")
+    p = price_for(workspace=workspace, product=setup["pump"], account=account, on=TODAY)
+    assert (p.price_book_id, p.unit_price) == (newer.pk, Decimal("85"))
+    # The newer book does not list the valve: the older own book, then the class book, do.
+    p = price_for(workspace=workspace, product=setup["valve"], account=account, on=TODAY)
+    assert p.source == "class"
+    assert price_book_for(workspace=workspace, account=account, on=TODAY) == newer
+    assert (
+        price_book_for(workspace=workspace, account=account, on=dt.date(2026, 5, 31))
+        == setup["own"]
+    )
