@@ -137,7 +137,9 @@ def test_user_without_the_right_gets_403(rep, account, nobody, reader):
     assert_error(reader_api.post(f"/orders/{order.pk}/status", {"status": "shipped"}), 403)
 
 
-def test_import_endpoint(manager, account, product, rep, django_capture_on_commit_callbacks):
+def test_import_endpoint(
+    manager, account, product, rep, other_admin, nobody, django_capture_on_commit_callbacks
+):
     token = make_token(manager, scopes=["read", "write"])
     client = Client(headers={"authorization": f"Bearer {token}"})
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -154,6 +156,9 @@ def test_import_endpoint(manager, account, product, rep, django_capture_on_commi
     import_id = response.json()["id"]
     body = ApiClient(token).get(f"/orders/import/{import_id}").json()
     assert body["lines_created"] == 1 and body["job_state"] == "succeeded"
+    assert_error(api_for(other_admin).get(f"/orders/import/{import_id}"), 404)
+    assert_error(api_for(nobody).get(f"/orders/import/{import_id}"), 403)
+    assert_error(api_for(rep).get(f"/orders/import/{import_id}"), 404)  # not theirs
     # A rep may not import in bulk.
     rep_client = Client(headers={"authorization": f"Bearer {make_token(rep, scopes=['write'])}"})
     response = rep_client.post(
