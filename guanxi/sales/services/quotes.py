@@ -116,6 +116,9 @@ def _decimal(errors: FieldErrors, value, *, name: str, low=None, high=None, plac
     if high is not None and number > high:
         errors.add(name, _("Enter %(high)s or less.") % {"high": high})
         return None
+    if abs(number) >= Decimal(10) ** 15:
+        errors.add(name, _("This number is too large."))
+        return None
     if number != number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
         errors.add(name, _("Use at most %(n)s decimal places.") % {"n": places})
         return None

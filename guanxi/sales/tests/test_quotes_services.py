@@ -127,6 +127,10 @@ def test_usd_quote_prices_from_the_usd_book_and_converts_to_base(workspace, rep,
         ({"quantity": "abc"}, "lines.0.quantity"),
         ({"discount_percent": "100.01"}, "lines.0.discount_percent"),
         ({"discount_percent": "-1"}, "lines.0.discount_percent"),
+        ({"discount_percent": "1e30"}, "lines.0.discount_percent"),
+        ({"quantity": "1e30"}, "lines.0.quantity"),
+        ({"quantity": "0.0001"}, "lines.0.quantity"),
+        ({"quantity": "NaN"}, "lines.0.quantity"),
     ],
 )
 def test_bad_lines_are_refused_and_nothing_is_written(workspace, rep, account, pump, values, field):
