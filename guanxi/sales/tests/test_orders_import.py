@@ -184,3 +184,12 @@ def test_background_job(boss, customers, product, sales_ws, django_capture_on_co
     run_.job.refresh_from_db()
     assert run_.job.state == "succeeded", run_.job.error
     assert run_.lines_created == 1
+
+
+def test_guanxi_import_orders_command(admin_user, customers, product, sales_ws, tmp_path):
+    from django.core.management import call_command
+
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "A1,2025-03-01,P-1,1,5,CLI-1,,\n", encoding="utf-8")
+    call_command("import", "orders", str(path), "--workspace", sales_ws.slug, "--quiet")
+    assert Order.objects.in_workspace(sales_ws).get().number == "CLI-1"
