@@ -76,8 +76,8 @@ def test_forecast_pages_on_a_phone(page, workspace_admin, login, screenshot):
     screenshot(page, "forecast-phone")
     # Per team, in place: the table is swapped by htmx, the address follows.
     page.select_option("#kind-select", "team")
-    page.wait_for_selector("#forecast-rows tbody tr:has-text('华东销售组')")
-    assert "kind=team" in page.url
+    page.wait_for_selector("#forecast-rows tbody span.fc-depth-0:has-text('华东销售组')")
+    page.wait_for_function("location.search.includes('kind=team')")
     _no_sideways_scroll(page)
 
     page.goto("/sales/performance/")
