@@ -13,7 +13,10 @@ from guanxi.customers.services import merge, privacy
 from guanxi.platform import permissions
 from guanxi.platform.navigation import NavItem, register
 
-from . import orders_jobs  # noqa: F401  (the reminder job and the import's handler)
+from . import (
+    orders_jobs,  # noqa: F401  (the reminder job and the import's handler)
+    orders_lists,  # noqa: F401  (the orders list, for its export job too)
+)
 from .models import Invoice, Order, OrderLine
 from .objects import INVOICE, ORDER
 from .services.orders import EVENT_ORDER_CANCELLED, EVENT_ORDER_PLACED, EVENT_PAYMENT_RECEIVED
