@@ -1230,7 +1230,13 @@ def quote_send(
                 workspace=workspace,
                 contact_id=quote.contact_id,
                 account_id=quote.account_id if quote.contact_id is None else None,
-                to=to,
+                # Without a contact, the company's own address.
+                to=to
+                or (
+                    [quote.account.email]
+                    if quote.contact_id is None and quote.account and quote.account.email
+                    else None
+                ),
                 cc=cc,
                 subject=subject or default_subject,
                 body=body or default_body,

@@ -762,3 +762,26 @@ def test_the_contact_must_work_at_the_account(workspace, rep, account, contact, 
             contact_id=stranger.pk,
         )
     assert Quote.objects.in_workspace(workspace).get().contact_id == contact.pk
+
+
+def test_sending_without_a_recipient_changes_nothing(workspace, rep, account, pump):
+    quote = new_quote(rep, workspace, account, [line(pump)])
+    with pytest.raises(ApplicationError) as caught:
+        quotes.quote_send(
+            actor=rep, workspace=workspace, quote_id=quote.pk, lock_version=quote.lock_version
+        )
+    assert caught.value.code == "no_recipient"
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.DRAFT and quote.sent_at is None
+    account.email = "purchase@customer.example.com"
+    account.save(update_fields=["email"])
+    quotes.quote_send(
+        actor=rep, workspace=workspace, quote_id=quote.pk, lock_version=quote.lock_version
+    )
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.SENT
+    from guanxi.activities.models import EmailMessage
+
+    email = EmailMessage.objects.in_workspace(workspace).get()
+    assert email.to == ["purchase@customer.example.com"]
+    assert email.attachments.get().filename == f"{quote.number}-v1.pdf"
