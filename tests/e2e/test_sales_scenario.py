@@ -8,6 +8,9 @@
   price; his colleague 刘洋 quotes the same pump lower (a 5% discount, within what a rep may
   give): his quote needs approval, says why, cannot be sent; he asks; the manager 张建国 finds
   it in the approvals inbox and rejects it with a comment; 刘洋 is told and sees the outcome.
+- "Who should take this big deal?": the manager 张建国 opens a 2.6 million deal of a 工程机械
+  customer and sees the suggested owners with the why (李娜 first: won 7 of 8 deals in
+  工程机械), gives it to her; 李娜 finds it on her kanban, on her phone.
 - A lead from the web form to a won deal, an order, a payment and class A: a visitor fills in
   the spring fair's form on a phone; the territory rule gives the lead to 周杰 (浙江), who is
   told, converts it (account, contact, deal), moves the deal along the kanban to won with the
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -306,6 +310,126 @@ def test_two_of_your_reps_quoted_me_two_prices(browser, live_server, make_worksp
         phone.close()
     second.refresh_from_db()
     assert second.status == "rejected"
+
+
+# --- "Who should take this big deal?" ----------------------------------------------------------
+
+BIG_DEAL = "徐工配套液压系统 2027 年度采购"
+# (rep, industry, won, lost) of the last two years' closed deals, about 2 million each.
+RECORDS = [
+    ("李娜", "工程机械", 7, 1),
+    ("王强", "工程机械", 2, 4),
+    ("陈晨", "食品饮料", 3, 0),
+]
+
+
+def _records(admin, team) -> dict:
+    """Three reps and their closed deals with customers of 华东; the big new deal of a
+    工程机械 customer, still with 陈晨 who took the call."""
+    from guanxi.customers.services import records
+    from guanxi.sales.models import LostReason
+    from guanxi.sales.services import deals
+
+    ws = admin.workspace
+    reps = {
+        name: h.user(admin, email=f"rep{n}@e2e.example.com", name=name, role="sales_rep", team=team)
+        for n, (name, *_rest) in enumerate(RECORDS, start=1)
+    }
+    reason = LostReason.objects.in_workspace(ws).order_by("order").first()
+    n = 0
+    for name, industry, won, lost in RECORDS:
+        rep = reps[name]
+        for outcome in ["won"] * won + ["lost"] * lost:
+            n += 1
+            account = records.account_create(
+                actor=rep,
+                workspace=ws,
+                name=f"{industry}客户 {n:02d} 有限公司",
+                industry=industry,
+                region="华东",
+            )
+            deal = deals.deal_create(
+                actor=rep,
+                workspace=ws,
+                name=f"{industry}项目 {n:02d}",
+                account=account,
+                amount=Decimal("1800000") + n * 10000,
+            )
+            if outcome == "won":
+                deals.deal_win(actor=rep, workspace=ws, deal=deal)
+            else:
+                deals.deal_lose(actor=rep, workspace=ws, deal=deal, reason=reason)
+    customer = records.account_create(
+        actor=reps["陈晨"],
+        workspace=ws,
+        name="徐州重型机械有限公司",
+        industry="工程机械",
+        region="华东",
+        city="徐州",
+    )
+    big = deals.deal_create(
+        actor=reps["陈晨"],
+        workspace=ws,
+        name=BIG_DEAL,
+        account=customer,
+        amount=Decimal("2600000"),
+        expected_close_date=h.today_local() + dt.timedelta(days=60),
+    )
+    return {"reps": reps, "deal": big}
+
+
+def test_who_should_take_this_big_deal(browser, live_server, make_workspace, screenshot):
+    admin = make_workspace(name="华东液压设备有限公司", full_name="赵敏", language="en")
+    h.catalogue(admin, [PUMP])  # the sales defaults (pipeline, lost reasons) with it
+    team, manager = h.team_with_manager(
+        admin,
+        name="华东销售一组",
+        manager_email="zhang.jianguo@e2e.example.com",
+        manager_name="张建国",
+    )
+    data = _records(admin, team)
+    deal, best = data["deal"], data["reps"]["李娜"]
+
+    # --- The manager opens the big deal: who should take it, and why.
+    desk = h.new_context(browser, live_server)
+    try:
+        page = h.sign_in(desk, manager)
+        page.goto(f"/sales/deals/{deal.pk}/")
+        suggestions = page.locator(".fc-suggest-list > li")
+        suggestions.first.wait_for()  # loaded after the page
+        ranked = suggestions.all_inner_texts()
+        assert ranked[0].startswith("李娜"), ranked
+        assert "won 7 of 8 deals in 工程机械" in ranked[0], ranked[0]
+        assert "ok" in suggestions.first.locator(".badge").get_attribute("class")
+        wang = next(r for r in ranked[1:] if r.startswith("王强"))
+        assert "won 2 of 6 deals in 工程机械" in wang, ranked
+        screenshot(page, "sales-suggested-owners")
+
+        # He gives it to the top one.
+        page.locator(".page-head").get_by_role("link", name="Edit").click()
+        page.wait_for_url(f"**/sales/deals/{deal.pk}/edit/")
+        page.get_by_label("Give the deal to").select_option(label="李娜")
+        page.get_by_role("button", name="Reassign").click()
+        page.wait_for_url(f"**/sales/deals/{deal.pk}/")
+        assert "The deal has a new owner." in page.inner_text("body")
+        facts = page.locator("dl.deal-facts")
+        owner = facts.locator("dt", has_text="Owner").locator("xpath=following-sibling::dd[1]")
+        assert owner.inner_text() == "李娜"
+    finally:
+        desk.close()
+
+    # --- 李娜 finds it on her kanban, on her phone.
+    phone = h.new_context(browser, live_server, phone=True)
+    try:
+        page = h.sign_in(phone, best)
+        page.goto("/sales/deals/board/")
+        card = page.locator(".kanban-col .deal-card", has_text=BIG_DEAL)
+        assert card.count() == 1
+        assert "李娜" in card.inner_text() and "徐州重型机械有限公司" in card.inner_text()
+        h.no_sideways_scroll(page)
+        screenshot(page, "sales-big-deal-on-new-owners-board-phone")
+    finally:
+        phone.close()
 
 
 # --- A lead from a web form to a won deal, an order, a payment and the customer's class --------
