@@ -155,7 +155,9 @@ def quotas_page(request):
     )
     errors: dict[str, list[str]] = {}
     posted: dict[str, str] = {}
-    if request.method == "POST":
+    if request.method == "POST" and error:  # never save a bad period's boxes to another
+        errors = {"period": [error]}
+    elif request.method == "POST":
         if not can_edit:
             permissions.require(request.user, QUOTA, "update")
         entries = []

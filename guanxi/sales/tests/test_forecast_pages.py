@@ -160,7 +160,11 @@ def test_quotas_editor_saves_and_reports_bad_amounts(client, workspace, org):
     assert bad.status_code == 400
     assert "A quota cannot be negative." in bad.content.decode()
     assert {q.amount for q in Quota.objects.in_workspace(workspace)} == {300000, 800000}
-    # Out of view: silently not the manager's to set — refused, nothing written.
+    # A bad period saves nothing (not this quarter's boxes either).
+    bad_period = client.post(url, {"period": "2026-Q9", f"user-{org['li'].pk}": "7"})
+    assert bad_period.status_code == 400
+    assert {q.amount for q in Quota.objects.in_workspace(workspace)} == {300000, 800000}
+    # Out of view: not the manager's to set — refused, nothing written.
     refused = client.post(url, {"period": "2026-Q4", f"user-{org['sun'].pk}": "5"})
     assert refused.status_code == 400
     assert Quota.objects.in_workspace(workspace).count() == 2
