@@ -435,3 +435,24 @@ def test_the_deal_page_lists_the_deals_quotes(client, workspace, rep, account, p
     assert quote.number in page
     assert reverse("sales:quote_new") + f"?deal={deal.pk}" in page
     assert other.number not in page
+
+
+def test_a_manager_decides_on_the_quote_page(client, workspace, rep, manager, account, pump):
+    quote = make(rep, workspace, account, [pump], discount="25")
+    approval = quote_approvals.quote_submit(
+        actor=rep, workspace=workspace, quote_id=quote.pk, lock_version=quote.lock_version
+    )
+    login(client, rep)
+    page = client.get(reverse("sales:quote_detail", args=[quote.pk])).content.decode()
+    assert 'value="approve"' not in page  # not on one's own request
+    login(client, manager)
+    page = client.get(reverse("sales:quote_detail", args=[quote.pk])).content.decode()
+    assert 'value="approve"' in page and "25" in page
+    response = client.post(
+        reverse("sales:quote_decide", args=[quote.pk]),
+        {"decision": "reject", "approval_id": approval.pk, "comment": "太低了"},
+        **HTMX,
+    )
+    assert "Approval was refused" in response.content.decode()
+    approval.refresh_from_db()
+    assert approval.status == "rejected" and approval.comment == "太低了"
