@@ -29,4 +29,5 @@ urlpatterns = [
     path("quotes/<int:pk>/decline/", views.quote_decline, name="quote_decline"),
     path("quotes/<int:pk>/version/", views.quote_new_version, name="quote_new_version"),
     path("quotes/<int:pk>/pdf/", views.quote_pdf, name="quote_pdf"),
+    path("quotes/<int:pk>/delete/", views.quote_delete, name="quote_delete"),
 ]

@@ -191,6 +191,9 @@ def _editor_context(request, quote, *, error=None, ok: str = "") -> dict:
         "needs_approval": can_update
         and quote.status in (QuoteStatus.DRAFT, QuoteStatus.REJECTED)
         and bool(quote.approval_reasons),
+        "deletable": permissions.can(request.user, QUOTE, Action.DELETE)
+        and quote.status == QuoteStatus.DRAFT
+        and quote.version_number == 1,
         "versionable": can_update
         and quote.status not in (QuoteStatus.ACCEPTED, QuoteStatus.SUPERSEDED),
         "picker_url": picker,
@@ -431,6 +434,23 @@ def quote_new_version(request, pk: int):
         response["HX-Redirect"] = url
         return response
     messages.success(request, gettext("Version %(n)s made.") % {"n": new.version_number})
+    return redirect(url)
+
+
+@page
+@require_POST
+def quote_delete(request, pk: int):
+    try:
+        quotes.quote_delete(**actor_scope(request), quote_id=pk, lock_version=_lock(request))
+    except ApplicationError as exc:
+        error_message(exc)
+        return _body(request, pk, error=exc)
+    url = reverse("sales:quote_list")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    messages.success(request, gettext("The quote is deleted."))
     return redirect(url)
 
 

@@ -408,6 +408,18 @@ def quotes_update(request, quote_id: Id, payload: QuotePatch):
     return _detail(request, quote_id)
 
 
+@router.delete(
+    "/quotes/{quote_id}",
+    response=responses(None, status=204),
+    tags=TAGS,
+    operation_id="quotes_delete",
+    summary="Delete a first-version draft made by mistake (`lock_version` as a query parameter)",
+)
+def quotes_delete(request, quote_id: Id, lock_version: int = Query(..., ge=1)):
+    quotes.quote_delete(**actor_scope(request), quote_id=quote_id, lock_version=lock_version)
+    return Status(204, None)
+
+
 @router.get(
     "/quotes/{quote_id}/lines",
     response=responses(list[LineOut]),

@@ -1073,6 +1073,24 @@ def quote_line_remove(
     return quote
 
 
+def quote_delete(*, actor: User, workspace: Workspace, quote_id: int, lock_version: int) -> None:
+    """Delete a quote made by mistake: a first-version draft only (anything the customer
+    may have seen, or a later version, stays and is declined or expires instead)."""
+    permissions.require(actor, QUOTE, Action.DELETE)
+    quote = _fetch(workspace=workspace, actor=actor, quote_id=quote_id)
+    with transaction.atomic():
+        _claim(actor, quote, lock_version)
+        quote.status = Quote.objects.in_workspace(workspace).get(pk=quote.pk).status
+        if quote.status != QuoteStatus.DRAFT or quote.version_number != 1:
+            raise Conflict(
+                _("Only the first version of a draft can be deleted; this one is %(status)s.")
+                % {"status": quote.get_status_display().lower()},
+                code="quote_not_deletable",
+            )
+        audit.log_delete(actor=actor, instance=quote)
+        quote.delete()
+
+
 def quote_new_version(
     *, actor: User, workspace: Workspace, quote_id: int, lock_version: int
 ) -> Quote:

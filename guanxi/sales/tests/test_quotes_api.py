@@ -270,3 +270,25 @@ def test_schema_documents_the_errors(client):
     assert {"400", "401", "403", "404", "409", "422"} <= set(operation["responses"])
     pdf = schema["paths"]["/api/v1/quotes/{quote_id}/pdf"]["get"]["responses"]["200"]
     assert "application/pdf" in pdf["content"]
+
+
+def test_delete_a_first_draft_only(workspace, rep, manager, account, pump):
+    quote = create(api_for(rep), account, pump).json()
+    path = f"/quotes/{quote['id']}"
+    assert_error(api_for(rep).request("DELETE", path, lock_version=quote["lock_version"]), 403)
+    assert_error(api_for(manager).request("DELETE", path, lock_version=99), 409, "stale_version")
+    sent = api_for(rep).post(
+        f"{path}/send", {"lock_version": quote["lock_version"], "email": False}
+    )
+    sent = sent.json()
+    assert_error(
+        api_for(manager).request("DELETE", path, lock_version=sent["lock_version"]),
+        409,
+        "quote_not_deletable",
+    )
+    other = create(api_for(rep), account, pump).json()
+    response = api_for(manager).request(
+        "DELETE", f"/quotes/{other['id']}", lock_version=other["lock_version"]
+    )
+    assert response.status_code == 204, response.content
+    assert list(Quote.objects.in_workspace(workspace).values_list("pk", flat=True)) == [sent["id"]]

@@ -456,3 +456,24 @@ def test_a_manager_decides_on_the_quote_page(client, workspace, rep, manager, ac
     assert "Approval was refused" in response.content.decode()
     approval.refresh_from_db()
     assert approval.status == "rejected" and approval.comment == "太低了"
+
+
+def test_a_manager_deletes_a_draft_from_its_page(client, workspace, rep, manager, account, pump):
+    quote = make(rep, workspace, account, [pump])
+    login(client, rep)
+    assert (
+        "Delete the draft"
+        not in client.get(reverse("sales:quote_detail", args=[quote.pk])).content.decode()
+    )
+    login(client, manager)
+    assert (
+        "Delete the draft"
+        in client.get(reverse("sales:quote_detail", args=[quote.pk])).content.decode()
+    )
+    response = client.post(
+        reverse("sales:quote_delete", args=[quote.pk]),
+        {"lock_version": quote.lock_version},
+        **HTMX,
+    )
+    assert response.status_code == 204 and response["HX-Redirect"] == reverse("sales:quote_list")
+    assert not Quote.objects.in_workspace(workspace).exists()
