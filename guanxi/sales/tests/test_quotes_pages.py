@@ -477,3 +477,16 @@ def test_a_manager_deletes_a_draft_from_its_page(client, workspace, rep, manager
     )
     assert response.status_code == 204 and response["HX-Redirect"] == reverse("sales:quote_list")
     assert not Quote.objects.in_workspace(workspace).exists()
+
+
+def test_a_new_quote_for_a_deal_takes_its_customer(client, workspace, rep, account, catalog):
+    from guanxi.sales.services.deals import deal_create
+
+    deal = deal_create(actor=rep, workspace=workspace, name="改造项目", account=account)
+    login(client, rep)
+    url = reverse("sales:quote_new") + f"?deal={deal.pk}"
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"deal": deal.pk, "language": "zh-hans"})
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    quote = Quote.objects.in_workspace(workspace).get()
+    assert (quote.deal_id, quote.account_id) == (deal.pk, account.pk)
