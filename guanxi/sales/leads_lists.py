@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.platform.lists import Column, Filter, ListSpec, register
@@ -112,7 +112,7 @@ LEADS = register(
             Column("status", _("Status"), value=lambda r: r.get_status_display(), sort="status"),
             Column("source", _("Source"), value=lambda r: r.get_source_display(), sort="source"),
             Column("campaign", _("Campaign"), default=False),
-            Column("score", _("Score"), sort="score", numeric=True),
+            Column("score", pgettext_lazy("lead", "Score"), sort="score", numeric=True),
             Column(
                 "predicted_score",
                 _("Predicted (%)"),

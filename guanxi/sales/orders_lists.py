@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.platform.lists import Column, Filter, ListSpec, register
 
@@ -45,7 +46,7 @@ ORDERS = register(
         queryset=_orders,
         search=_search,
         columns=[
-            Column("number", _("Number"), sort="number", link=True),
+            Column("number", pgettext_lazy("document", "Number"), sort="number", link=True),
             Column("order_date", _("Order date"), sort="order_date"),
             Column("customer", _("Customer"), value=_customer_name),
             Column("status", _("Status"), value=lambda o: o.get_status_display()),

@@ -14,7 +14,7 @@ from guanxi.common.models import OwnedModel, WorkspaceModel
 class Pipeline(WorkspaceModel):
     name = models.CharField(_("name"), max_length=120)
     is_default = models.BooleanField(_("default"), default=False)
-    order = models.PositiveIntegerField(_("order"), default=100)
+    order = models.PositiveIntegerField(_("sort order"), default=100)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -29,7 +29,7 @@ class Pipeline(WorkspaceModel):
 class StageKind(models.TextChoices):
     OPEN = "open", pgettext_lazy("deal stage kind", "Open")
     WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+    LOST = "lost", pgettext_lazy("deal status", "Lost")
 
 
 class ForecastCategory(models.TextChoices):
@@ -43,7 +43,7 @@ class ForecastCategory(models.TextChoices):
 class Stage(WorkspaceModel):
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=80)
-    order = models.PositiveIntegerField(_("order"))
+    order = models.PositiveIntegerField(_("sort order"))
     # Percent, 0–100: the weight of a deal in this stage in the weighted pipeline.
     probability = models.PositiveSmallIntegerField(_("probability (%)"))
     kind = models.CharField(_("kind"), max_length=4, choices=StageKind.choices, default="open")
@@ -69,13 +69,13 @@ class Stage(WorkspaceModel):
 class DealStatus(models.TextChoices):
     OPEN = "open", pgettext_lazy("deal status", "Open")
     WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+    LOST = "lost", pgettext_lazy("deal status", "Lost")
 
 
 class LostReason(WorkspaceModel):
     name = models.CharField(_("name"), max_length=120)
     active = models.BooleanField(_("active"), default=True)
-    order = models.PositiveIntegerField(_("order"), default=100)
+    order = models.PositiveIntegerField(_("sort order"), default=100)
 
     class Meta:
         verbose_name = _("lost reason")

@@ -169,7 +169,7 @@ class LeadScoringRule(WorkspaceModel):
     attribute = models.CharField(_("attribute"), max_length=20)
     # equals | in | contains | at_least | at_most
     operator = models.CharField(_("operator"), max_length=10)
-    value = models.CharField(_("value"), max_length=200)
+    value = models.CharField(pgettext_lazy("scoring rule", "value"), max_length=200)
     points = models.IntegerField(_("points"))
     active = models.BooleanField(_("active"), default=True)
 
@@ -209,7 +209,7 @@ class AssignmentRule(WorkspaceModel):
     one of its reps by its method. No match leaves the lead unassigned (the pool)."""
 
     name = models.CharField(_("name"), max_length=120)
-    order = models.PositiveIntegerField(_("order"), default=100)
+    order = models.PositiveIntegerField(_("sort order"), default=100)
     method = models.CharField(_("method"), max_length=12, choices=AssignmentMethod.choices)
     # Conditions on the lead, all must hold: {"source": [...], "region": [...],
     # "province": [...], "industry": [...], "campaign": [...]}; empty matches every lead.

@@ -146,7 +146,7 @@ class QuoteLine(WorkspaceModel):
 
 
 class ApprovalStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("approval status", "Pending")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", pgettext_lazy("approval status", "Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.common.errors import ApplicationError, Conflict, FieldErrors, NotFound
 from guanxi.platform import audit, permissions
@@ -77,9 +78,9 @@ def pipeline_create(*, actor: User, workspace: Workspace, name: str) -> Pipeline
         pipeline = Pipeline.objects.create(workspace=workspace, name=name, order=top + 1)
         for order, (stage_name, probability, kind, category) in enumerate(
             (
-                (_("Open"), 20, StageKind.OPEN, ForecastCategory.PIPELINE),
+                (pgettext_lazy("deal stage", "Open"), 20, StageKind.OPEN, ForecastCategory.PIPELINE),
                 (_("Won"), 100, StageKind.WON, ForecastCategory.CLOSED),
-                (_("Lost"), 0, StageKind.LOST, ForecastCategory.OMITTED),
+                (pgettext_lazy("deal stage", "Lost"), 0, StageKind.LOST, ForecastCategory.OMITTED),
             ),
             start=1,
         ):

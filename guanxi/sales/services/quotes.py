@@ -50,7 +50,7 @@ from ..models import (
     SalesSettings,
 )
 from ..objects import DEAL, ORDER, QUOTE
-from . import money
+from . import money, pricing
 from .setup import sales_settings
 
 HUNDRED = Decimal(100)
@@ -205,15 +205,9 @@ def customer_filter(quote) -> Q:
 # --- pricing --------------------------------------------------------------------------------
 
 
-def _pricing():
-    from . import pricing
-
-    return pricing
-
-
 def _prices(workspace, quote, products) -> dict:
     """Each product's price for this customer in the quote's currency, from the books."""
-    return _pricing().prices_for(
+    return pricing.prices_for(
         workspace=workspace,
         products=products,
         account=quote.account,
@@ -804,7 +798,7 @@ def quote_create(
     errors.raise_if_any()
     money.rate(workspace, currency, today)  # refuses a currency without a rate
     owner = _owner(actor, workspace, owner_id)
-    book = _pricing().price_book_for(
+    book = pricing.price_book_for(
         workspace=workspace, account=account, contact=contact, currency=currency, on=today
     )
     for attempt in range(5):
@@ -913,7 +907,7 @@ def quote_update(
             setattr(quote, name, value)
         lines = list(quote.lines.select_related("product").order_by("position"))
         if "currency" in values and values["currency"] != before.get("currency"):
-            quote.price_book = _pricing().price_book_for(
+            quote.price_book = pricing.price_book_for(
                 workspace=workspace,
                 account=quote.account,
                 contact=quote.contact,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from ..models import Currency, LostReason, Pipeline, SalesSettings, Stage, TaxRate
 
@@ -68,7 +69,7 @@ def ensure_sales_defaults(workspace) -> None:
                     (_("Negotiation"), 70, "open", "commit"),
                     (_("Contract"), 90, "open", "commit"),
                     (_("Won"), 100, "won", "closed"),
-                    (_("Lost"), 0, "lost", "omitted"),
+                    (pgettext("deal stage", "Lost"), 0, "lost", "omitted"),
                 ),
                 start=1,
             ):
