@@ -20,14 +20,13 @@ over a big catalogue.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+
+import harness
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = "postgres://postgres@127.0.0.1:5432/guanxi_bench_catalog"
@@ -50,33 +49,7 @@ WORDS = [
 
 def setup_django(db: str, scale: float) -> None:
     sqlite = ROOT / "var" / f"bench-catalog-{scale:g}.sqlite3"
-    os.environ["DATABASE_URL"] = PG_URL if db == "postgres" else f"sqlite:///{sqlite}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    if db == "postgres":
-        subprocess.run(
-            [sys.executable, "scripts/pg_test_db.py", "ensure"],
-            cwd=ROOT,
-            env=os.environ,
-            check=True,
-        )
-    else:
-        sqlite.parent.mkdir(parents=True, exist_ok=True)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    rank = q * (len(ordered) - 1)
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    harness.setup_django(PG_URL if db == "postgres" else f"sqlite:///{sqlite}")
 
 
 def seed(*, products: int, customer_books: int, log) -> dict:
@@ -248,7 +221,7 @@ def main() -> None:
             response = call()
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
-        rows.append((name, statistics.median(times), _percentile(times, 0.95), len(ctx)))
+        rows.append((name, statistics.median(times), harness.percentile(times, 0.95), len(ctx)))
     print()
     print(
         f"Catalogue bench on {args.db} ({connection.vendor}), scale {args.scale:g}: "

@@ -27,11 +27,12 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+
+import harness
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = "postgres://postgres@127.0.0.1:5432/guanxi_bench_kanban"
@@ -42,31 +43,7 @@ BATCH = 5_000
 
 def setup_django(db: str, deals: int) -> None:
     sqlite_path = ROOT / "var" / f"bench-kanban-{deals}.sqlite3"
-    os.environ["DATABASE_URL"] = PG_URL if db == "postgres" else f"sqlite:///{sqlite_path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    if db == "postgres":
-        subprocess.run(
-            [sys.executable, "scripts/pg_test_db.py", "ensure"],
-            cwd=ROOT,
-            env=os.environ,
-            check=True,
-        )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    rank = q * (len(ordered) - 1)
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    harness.setup_django(PG_URL if db == "postgres" else f"sqlite:///{sqlite_path}")
 
 
 def seed(deals: int, log) -> dict:
@@ -240,7 +217,7 @@ def _row(who, label, timings, queries) -> dict:
         "who": who,
         "what": label,
         "p50": statistics.median(timings),
-        "p95": _percentile(timings, 0.95),
+        "p95": harness.percentile(timings, 0.95),
         "queries": queries,
     }
 

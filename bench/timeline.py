@@ -27,10 +27,11 @@ import platform
 import random
 import re
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+import harness
 
 ROOT = Path(__file__).resolve().parent.parent
 SQLITE_PATH = ROOT / "var" / "bench-timeline.sqlite3"
@@ -58,32 +59,7 @@ TOPICS = [
 
 
 def setup_django(db: str) -> None:
-    env_url = PG_URL if db == "postgres" else f"sqlite:///{SQLITE_PATH}"
-    os.environ["DATABASE_URL"] = env_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    if db == "postgres":
-        subprocess.run(
-            [sys.executable, "scripts/pg_test_db.py", "ensure"],
-            cwd=ROOT,
-            env=os.environ,
-            check=True,
-        )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    rank = q * (len(ordered) - 1)
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    harness.setup_django(PG_URL if db == "postgres" else f"sqlite:///{SQLITE_PATH}")
 
 
 # --- seeding --------------------------------------------------------------------------------------
@@ -295,7 +271,7 @@ def measure(data: dict, requests: int, log) -> list[dict]:
                     "who": who,
                     "what": label,
                     "p50": statistics.median(timings),
-                    "p95": _percentile(timings, 0.95),
+                    "p95": harness.percentile(timings, 0.95),
                     "queries": queries,
                 }
                 log(
@@ -334,7 +310,7 @@ def _without_sections(client, url: str, who: str, requests: int, log) -> dict:
         "who": who,
         "what": "account 360° page without these two sections (for comparison)",
         "p50": statistics.median(timings),
-        "p95": _percentile(timings, 0.95),
+        "p95": harness.percentile(timings, 0.95),
         "queries": queries,
     }
     log(f"  {who}, {row['what']}: p50 {row['p50']:.1f} ms")

@@ -24,14 +24,13 @@ import argparse
 import datetime as dt
 import io
 import json
-import os
 import random
 import resource
-import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+
+import harness
 
 ROOT = Path(__file__).resolve().parent.parent
 SQLITE_PATH = ROOT / "var" / "bench-value.sqlite3"
@@ -41,24 +40,9 @@ CHUNK = 50_000
 
 
 def setup_django(db: str) -> None:
-    os.environ["DATABASE_URL"] = PG_URL if db == "postgres" else f"sqlite:///{SQLITE_PATH}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    if db == "postgres":
-        subprocess.run(
-            [sys.executable, "scripts/pg_test_db.py", "--url", PG_URL, "ensure"],
-            cwd=ROOT,
-            env=os.environ,
-            check=True,
-        )
-    else:
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    harness.setup_django(
+        PG_URL if db == "postgres" else f"sqlite:///{SQLITE_PATH}", cache_table=False
+    )
 
 
 def peak_rss_mb() -> float:
