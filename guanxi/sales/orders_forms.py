@@ -77,9 +77,7 @@ class OrderForm(ServiceErrorsMixin, forms.Form):
             )
 
     def line_rows(self) -> list[list]:
-        return [
-            [self[f"line-{i}-{name}"] for name in LINE_FIELDS] for i in range(1, LINE_ROWS + 1)
-        ]
+        return [[self[f"line-{i}-{name}"] for name in LINE_FIELDS] for i in range(1, LINE_ROWS + 1)]
 
     def clean(self):
         data = super().clean()

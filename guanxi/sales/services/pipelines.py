@@ -78,7 +78,12 @@ def pipeline_create(*, actor: User, workspace: Workspace, name: str) -> Pipeline
         pipeline = Pipeline.objects.create(workspace=workspace, name=name, order=top + 1)
         for order, (stage_name, probability, kind, category) in enumerate(
             (
-                (pgettext_lazy("deal stage", "Open"), 20, StageKind.OPEN, ForecastCategory.PIPELINE),
+                (
+                    pgettext_lazy("deal stage", "Open"),
+                    20,
+                    StageKind.OPEN,
+                    ForecastCategory.PIPELINE,
+                ),
                 (_("Won"), 100, StageKind.WON, ForecastCategory.CLOSED),
                 (pgettext_lazy("deal stage", "Lost"), 0, StageKind.LOST, ForecastCategory.OMITTED),
             ),
