@@ -7,7 +7,7 @@ and one customer's own book. Everything goes through the services (audit rows in
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -18,7 +18,7 @@ from guanxi.platform.models import Action
 from .models import Currency, ExchangeRate, PriceBook, Product, TaxRate
 from .objects import CONFIGURATION, PRICE_BOOK, PRODUCT
 from .services import catalog as services
-from .services.money import base_currency
+from .services.money import base_currency, round_money
 
 # code, Chinese name, English name, category, unit, service?, CNY list price
 PRODUCTS = (
@@ -136,10 +136,6 @@ def _actor(users):
     return None
 
 
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
 def seed(*, workspace, users, rng) -> None:
     if Product.objects.in_workspace(workspace).exists():
         return  # seeded already (or a real catalogue)
@@ -190,7 +186,7 @@ def seed(*, workspace, users, rng) -> None:
                     **scope,
                     price_book_id=usd.pk,
                     product_id=product.pk,
-                    unit_price=_money(price / USD_RATE),
+                    unit_price=round_money(price / USD_RATE),
                 )
 
     class_a = services.price_book_create(
@@ -206,7 +202,7 @@ def seed(*, workspace, users, rng) -> None:
             **scope,
             price_book_id=class_a.pk,
             product_id=product.pk,
-            unit_price=_money(price * CLASS_A_DISCOUNT),
+            unit_price=round_money(price * CLASS_A_DISCOUNT),
         )
 
     accounts = Account.objects.in_workspace(workspace).order_by("id")
@@ -227,5 +223,5 @@ def seed(*, workspace, users, rng) -> None:
                 **scope,
                 price_book_id=own.pk,
                 product_id=product.pk,
-                unit_price=_money(price * CUSTOMER_DISCOUNT),
+                unit_price=round_money(price * CUSTOMER_DISCOUNT),
             )
