@@ -222,7 +222,11 @@ class OrderImport(WorkspaceModel):
     orders_created = models.PositiveIntegerField(default=0)
     lines_created = models.PositiveIntegerField(default=0)
     products_created = models.PositiveIntegerField(default=0)
+    # Accounts made for unknown customer codes (option ``create_customers``).
+    customers_created = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    # Return lines (negative quantity or amount) left out under ``returns = "skip"``.
+    skipped = models.PositiveIntegerField(default=0)
     error_path = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
         "platform.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
