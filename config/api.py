@@ -14,6 +14,7 @@ from guanxi.customers.api import router as customers_router
 from guanxi.platform.api import API_AUTH
 from guanxi.platform.api import router as platform_router
 from guanxi.sales.api import router as sales_router
+from guanxi.service.api import router as service_router
 
 api = NinjaAPI(
     title="guanxi API",
@@ -39,4 +40,5 @@ api.add_router("", platform_router)
 api.add_router("", customers_router)
 api.add_router("", activities_router)
 api.add_router("", sales_router)
+api.add_router("", service_router)
 api.add_router("/analytics", analytics_router)

@@ -13,6 +13,9 @@ urlpatterns = [
     path("activities/", include("guanxi.activities.urls")),
     path("sales/", include("guanxi.sales.urls")),
     path("f/", include("guanxi.sales.leads_public_urls")),
+    path("service/", include("guanxi.service.urls")),
+    path("portal/", include("guanxi.service.portal_urls")),
+    path("hooks/", include("guanxi.integrations.urls")),
     path("analytics/", include("guanxi.analytics.urls")),
 ]
 if settings.DEBUG:

@@ -43,9 +43,11 @@ INSTALLED_APPS = [
     "ninja",  # its bundled Swagger UI assets, so /api/v1/docs loads nothing from a CDN
     "guanxi.common",
     "guanxi.platform",
+    "guanxi.integrations",
     "guanxi.customers",
     "guanxi.activities",
     "guanxi.sales",
+    "guanxi.service",
     "guanxi.analytics",
 ]
 

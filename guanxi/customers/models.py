@@ -172,6 +172,9 @@ class CustomerFields(OwnedModel, AddressFields):
     # The ABC value class (A, B, C; empty before the first computation), written by the
     # analytics' customer-value run through ``services.records.set_value_classes``.
     value_class = models.CharField(_("value class"), max_length=1, blank=True)
+    # Set while the customer has an open complaint (the service keeps it): marketing holds
+    # off, and the 360° page says so.
+    open_complaint = models.BooleanField(_("open complaint"), default=False)
     created_by = models.ForeignKey(
         "platform.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -1,0 +1,5 @@
+"""The service's knowledge endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["service"])

@@ -1,0 +1,3 @@
+"""The service's assignment pages."""
+
+urlpatterns: list = []

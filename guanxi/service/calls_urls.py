@@ -1,0 +1,3 @@
+"""The service's calls pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The service's cases pages."""
+
+urlpatterns: list = []

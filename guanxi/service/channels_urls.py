@@ -1,0 +1,3 @@
+"""The service's channels pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The service's knowledge pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The service's sla pages."""
+
+urlpatterns: list = []

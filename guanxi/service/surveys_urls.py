@@ -1,0 +1,3 @@
+"""The service's surveys pages."""
+
+urlpatterns: list = []
