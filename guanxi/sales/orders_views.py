@@ -368,8 +368,10 @@ def receivables_customer(request, kind: str, customer_id: int):
 def order_import_page(request):
     permissions.require(request.user, ORDER, Action.BULK)
     error = None
+    returns = order_import.REFUSE
     if request.method == "POST":
         upload = request.FILES.get("file")
+        returns = request.POST.get("returns") or order_import.REFUSE
         try:
             if upload is None:
                 raise ApplicationError(
@@ -381,6 +383,8 @@ def order_import_page(request):
                 source=upload,
                 create_products=request.POST.get("create_products") == "1",
                 settled=request.POST.get("settled") == "1",
+                returns=returns,
+                create_customers=request.POST.get("create_customers") == "1",
             )
             order_import.order_import_start(**actor_scope(request), import_id=run.pk)
             return redirect("sales:order_import_detail", run.pk)
@@ -390,7 +394,19 @@ def order_import_page(request):
     return render(
         request,
         "sales/orders/import.html",
-        {"runs": runs, "error": error, "headers": order_import.HEADERS},
+        {
+            "runs": runs,
+            "error": error,
+            "headers": order_import.HEADERS,
+            "returns_choices": [
+                (value, label, order_import.RETURNS_HELP[value])
+                for value, label in order_import.RETURNS.items()
+            ],
+            "returns": returns,
+            "can_create_customers": permissions.can(
+                request.user, order_import.ACCOUNT, Action.CREATE
+            ),
+        },
         status=400 if error else 200,
     )
 
@@ -398,7 +414,12 @@ def order_import_page(request):
 @page
 def order_import_detail(request, import_id: int):
     run = order_import.order_import_get(**actor_scope(request), import_id=import_id)
-    return render(request, "sales/orders/import_detail.html", {"run": run})
+    returns = run.options.get("returns") or order_import.REFUSE
+    return render(
+        request,
+        "sales/orders/import_detail.html",
+        {"run": run, "returns_label": order_import.RETURNS.get(returns, returns)},
+    )
 
 
 @page

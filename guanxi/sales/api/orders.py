@@ -214,7 +214,15 @@ class ImportOut(Schema):
     orders_created: int
     lines_created: int
     products_created: int
+    customers_created: int = Field(
+        ..., description="Accounts made for unknown customer codes (`create_customers`)."
+    )
     failed: int
+    skipped: int = Field(
+        ..., description="Return lines left out (`returns` = `skip`); not counted as failed."
+    )
+    returns: str = Field(..., description="What became of return lines: refuse, skip or credit.")
+    create_customers: bool
     job_id: int | None
     job_state: str | None
     finished_at: dt.datetime | None
@@ -306,7 +314,11 @@ def import_out(run: OrderImport) -> dict:
         "orders_created": run.orders_created,
         "lines_created": run.lines_created,
         "products_created": run.products_created,
+        "customers_created": run.customers_created,
         "failed": run.failed,
+        "skipped": run.skipped,
+        "returns": run.options.get("returns") or order_import.REFUSE,
+        "create_customers": bool(run.options.get("create_customers")),
         "job_id": run.job_id,
         "job_state": run.job.state if run.job_id else None,
         "finished_at": run.finished_at,
@@ -328,16 +340,28 @@ def orders_import(
     file: File[UploadedFile],
     create_products: Form[bool] = False,
     settled: Form[bool] = True,
+    returns: Form[Literal["refuse", "skip", "credit"]] = "refuse",
+    create_customers: Form[bool] = False,
 ):
     """Columns: customer code, date, product (code), quantity, amount; optionally order
     number, unit price, currency. ``create_products`` creates unknown product codes;
-    ``settled`` (default) marks the orders as past sales already invoiced and paid."""
+    ``settled`` (default) marks the orders as past sales already invoiced and paid.
+
+    ``returns`` — lines with a negative quantity or amount (cancellations, credit notes):
+    ``refuse`` (default) reports them as bad lines and leaves their order out; ``skip``
+    leaves them out and imports the rest of their order (counted in ``skipped``);
+    ``credit`` imports them as given, so they reduce the customer's revenue (an order may
+    total below zero). ``create_customers`` makes an account for each unknown customer
+    code (code and name = the code, owned by the importer; needs the right to create
+    accounts, else 403), counted in ``customers_created``."""
     run = order_import.order_import_create(
         **actor_scope(request),
         file_name=file.name,
         source=file,
         create_products=create_products,
         settled=settled,
+        returns=returns,
+        create_customers=create_customers,
     )
     run = order_import.order_import_start(**actor_scope(request), import_id=run.pk)
     run = order_import.order_import_get(**actor_scope(request), import_id=run.pk)

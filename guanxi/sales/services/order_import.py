@@ -2,15 +2,24 @@
 optionally order number, unit price and currency (headers in English or Chinese).
 
 Lines with the same order number form one order; lines without one form one order per
-customer, day and currency. Customers are found by account code, then contact code.
+customer, day and currency. Customers are found by account code, then contact code; an
+unknown code is reported, or (option ``create_customers``, which needs the right to create
+accounts) becomes a new account with that code as its code and name, owned by the importer.
 Unknown product codes are created (option ``create_products``) or reported. A bad line
-(negative quantity or amount, unknown customer, bad date, a currency without a rate…) is
-reported in the error file and its whole order is left out; the rest is imported.
+(unknown customer, bad date, a currency without a rate…) is reported in the error file and
+its whole order is left out; the rest is imported.
+
+Return lines — a negative quantity or amount, as a cancelled invoice or a credit note has —
+follow the option ``returns``: ``refuse`` (the default) reports them as bad lines like any
+other; ``skip`` leaves them out without taking their order down (counted in
+``OrderImport.skipped``, not reported); ``credit`` imports them as given, so a customer's
+revenue nets them and an order may total below zero (settled: paid = total, so nothing
+shows as owed; owed: an order whose total is not above what was invoiced is not owed).
 
 The file is read as a stream in batches of ``BATCH`` lines. A batch is written in ONE
-transaction together with the import's checkpoint (``OrderImport.lines_done``), so an
-import resumed after a crash starts after the last committed batch and creates nothing
-twice: a line whose order an earlier batch of the same import made is added to that order
+transaction together with the import's checkpoint (``OrderImport.lines_done``) — its new
+products and accounts too — so an import resumed after a crash starts after the last
+committed batch and creates nothing twice: a line whose order an earlier batch of the same import made is added to that order
 (found in the database, not in memory, so memory stays bounded). Order lines go in with
 ``COPY`` on PostgreSQL and one prepared ``INSERT`` run for every row (``executemany``) on
 SQLite; orders with ``bulk_create`` (their ids come back).
@@ -35,14 +44,16 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.common.errors import ApplicationError, Conflict, NotFound
+from guanxi.customers import search_keys
 from guanxi.customers.models import Account, Contact
+from guanxi.customers.services.pool import ensure_capacity
 from guanxi.platform import audit, jobs, permissions
 from guanxi.platform.models import Action, AuditAction, Job, JobState, User, Workspace
 
@@ -54,12 +65,14 @@ from .orders import reserve_numbers
 from .setup import sales_settings
 
 JOB_KIND = "sales.order_import"
+ACCOUNT = "customers.account"
 BATCH = 5000
 # Customer codes remembered between batches.
 CACHE_MAX = 300_000
 SAMPLE_BYTES = 64 * 1024
 MAX_QUANTITY = Decimal("99999999999")
 MAX_AMOUNT = Decimal("9999999999999999")
+CODE_MAX = Account._meta.get_field("code").max_length
 csv.field_size_limit(1024 * 1024)
 
 # Field → the headers that name it (compared lower-case, spaces and _ removed).
@@ -74,7 +87,25 @@ HEADERS = {
     "currency": ("currency", "币种", "货币"),
 }
 REQUIRED = ("customer", "date", "product", "quantity", "amount")
+# What becomes of a return line (a negative quantity or amount): option ``returns``.
+REFUSE, SKIP, CREDIT = "refuse", "skip", "credit"
+RETURNS = {
+    REFUSE: pgettext_lazy("return lines", "Refuse"),
+    SKIP: pgettext_lazy("return lines", "Skip"),
+    CREDIT: pgettext_lazy("return lines", "Import as credit lines"),
+}
+RETURNS_HELP = {
+    REFUSE: _("Each is reported as a bad line and its whole order is left out."),
+    SKIP: _("They are left out (and counted); the rest of their order is imported."),
+    CREDIT: _(
+        "They are imported as given and reduce the customer's revenue; an order may total "
+        "below zero."
+    ),
+}
 REPORT_HEADER = ["line", "column", "value", "message"]
+
+# A customer code that becomes a new account in this batch (no ids yet).
+NEW_CUSTOMER: tuple[None, None, None] = (None, None, None)
 
 # Tests set this to simulate a crash after a committed batch.
 after_batch: Callable[[OrderImport], None] | None = None
@@ -159,11 +190,23 @@ def _open(path: Path) -> tuple[io.TextIOWrapper, list[str], dict[str, int]]:
 # --- starting --------------------------------------------------------------------------------
 
 
-def _require(actor: User, create_products: bool) -> None:
+def _require(actor: User, create_products: bool, create_customers: bool = False) -> None:
     permissions.require(actor, ORDER, Action.CREATE)
     permissions.require(actor, ORDER, Action.BULK)
     if create_products:
         permissions.require(actor, PRODUCT, Action.CREATE)
+    if create_customers:
+        permissions.require(actor, ACCOUNT, Action.CREATE)
+
+
+def check_returns(value) -> str:
+    """The ``returns`` option, checked: ``refuse``, ``skip`` or ``credit``."""
+    if isinstance(value, str) and value.strip().lower() in RETURNS:
+        return value.strip().lower()
+    message = _("Choose what becomes of return lines: %(choices)s.") % {
+        "choices": ", ".join(RETURNS)
+    }
+    raise ApplicationError(message, code="invalid_option", fields={"returns": [message]})
 
 
 def order_import_create(
@@ -174,10 +217,18 @@ def order_import_create(
     source,
     create_products: bool = False,
     settled: bool = True,
+    returns: str = REFUSE,
+    create_customers: bool = False,
 ) -> OrderImport:
     """Store the file (``source``: a path on this machine, bytes, or a file object), check
-    its header, and make the import row. ``order_import_start`` runs it."""
-    _require(actor, create_products)
+    its header and options, and make the import row. ``order_import_start`` runs it.
+
+    ``returns``: what becomes of lines with a negative quantity or amount — ``refuse``
+    (reported, their order left out), ``skip`` (left out, counted) or ``credit`` (imported
+    as given). ``create_customers``: an unknown customer code becomes an account owned by
+    the importer (needs the right to create accounts)."""
+    returns = check_returns(returns)
+    _require(actor, create_products, bool(create_customers))
     if actor.workspace_id != workspace.pk:
         raise NotFound()
     target = import_dir(workspace.pk) / f"{uuid.uuid4().hex}.csv"
@@ -205,7 +256,12 @@ def order_import_create(
         workspace=workspace,
         file_name=str(file_name or target.name)[:255],
         file_path=str(target),
-        options={"create_products": bool(create_products), "settled": bool(settled)},
+        options={
+            "create_products": bool(create_products),
+            "settled": bool(settled),
+            "returns": returns,
+            "create_customers": bool(create_customers),
+        },
         lines_total=max(lines - 1, 0),
         created_by=actor,
     )
@@ -226,7 +282,11 @@ def order_import_start(
 ) -> OrderImport:
     """Run the import as a platform job (``background``), or here and now (the CLI)."""
     run = order_import_get(actor=actor, workspace=workspace, import_id=import_id)
-    _require(actor, bool(run.options.get("create_products")))
+    _require(
+        actor,
+        bool(run.options.get("create_products")),
+        bool(run.options.get("create_customers")),
+    )
     if run.finished_at is not None:
         raise Conflict(_("This import has finished."), code="import_finished")
     if background:
@@ -282,6 +342,8 @@ class _Line:
     unit_price: Decimal
     number: str
     currency: str
+    # A reported line, kept only so that its order is left out whole.
+    bad: bool = False
 
 
 @dataclass
@@ -381,6 +443,8 @@ class _Runner:
         self.actor = run.created_by
         self.progress = progress or (lambda done, total=None, message="": None)
         self.create_products = bool(run.options.get("create_products"))
+        self.create_customers = bool(run.options.get("create_customers"))
+        self.returns = run.options.get("returns") or REFUSE
         self.settled = bool(run.options.get("settled", True))
         self.base = base_currency(self.workspace)
         self.rates = RateTable(self.workspace)
@@ -419,14 +483,16 @@ class _Runner:
             yield batch
 
     def _parse(self, batch, columns) -> tuple[list[_Line], int]:
-        """Clean lines; bad ones are reported (their order is then left out too)."""
+        """Clean lines; bad ones are reported (their order is then left out too). Returns
+        the lines and how many return lines were skipped (option ``returns = "skip"``)."""
         get = columns.get
         i_customer, i_date, i_product = columns["customer"], columns["date"], columns["product"]
         i_qty, i_amount = columns["quantity"], columns["amount"]
         i_number, i_price, i_currency = get("number"), get("unit_price"), get("currency")
         out: list[_Line] = []
-        bad = 0
+        skipped = 0
         report = self.report
+        refuse_returns = self.returns == REFUSE
         for line, cells in batch:
             if not any(c.strip() for c in cells):
                 continue  # a blank line
@@ -445,22 +511,34 @@ class _Runner:
             if not product or len(product) > 64:
                 errors.append(("product", product, gettext("The product code is missing.")))
             quantity = _decimal(cell(i_qty))
-            if quantity is None or quantity > MAX_QUANTITY:
+            if quantity is None or abs(quantity) > MAX_QUANTITY:
                 errors.append(("quantity", cell(i_qty), gettext("Enter a number.")))
-            elif quantity < 0:
+                quantity = None
+            elif quantity < 0 and refuse_returns:
                 errors.append(
                     ("quantity", cell(i_qty), gettext("The quantity cannot be negative."))
                 )
             amount = _decimal(cell(i_amount))
             if amount is None or abs(amount) > MAX_AMOUNT:
                 errors.append(("amount", cell(i_amount), gettext("Enter a number.")))
-            elif amount < 0:
+                amount = None
+            elif amount < 0 and refuse_returns:
                 errors.append(("amount", cell(i_amount), gettext("The amount cannot be negative.")))
+            # A return line: a negative quantity or amount (a cancellation, a credit note).
+            returned = (quantity is not None and quantity < 0) or (
+                amount is not None and amount < 0
+            )
             price_text = cell(i_price)
             unit_price = None
             if price_text:
                 unit_price = _decimal(price_text)
-                if unit_price is None or unit_price < 0 or unit_price > MAX_AMOUNT:
+                # A credit line may carry a negative price; a sale may not.
+                negative_allowed = returned and not refuse_returns
+                if (
+                    unit_price is None
+                    or abs(unit_price) > MAX_AMOUNT
+                    or (unit_price < 0 and not negative_allowed)
+                ):
                     errors.append(("unit_price", price_text, gettext("Enter a price.")))
             currency = (cell(i_currency) or self.base).upper()
             if len(currency) != 3 or not currency.isalpha():
@@ -478,7 +556,6 @@ class _Runner:
             if len(number) > 40:
                 errors.append(("number", number, gettext("At most 40 characters.")))
             if errors:
-                bad += 1
                 for column, value, message in errors:
                     report.add(line, column, value, message)
                 # Still keep the line's order key, so its order is left out whole.
@@ -489,13 +566,17 @@ class _Runner:
                             customer,
                             day,
                             "",
-                            Decimal(-1),
+                            Decimal(0),
                             Decimal(0),
                             Decimal(0),
                             number,
                             currency,
+                            bad=True,
                         )
                     )
+                continue
+            if returned and self.returns == SKIP:
+                skipped += 1
                 continue
             if unit_price is None:
                 unit_price = (amount / quantity).quantize(Decimal("0.0001")) if quantity else amount
@@ -504,7 +585,7 @@ class _Runner:
             out.append(
                 _Line(line, customer, day, product, quantity, amount, unit_price, number, currency)
             )
-        return out, bad
+        return out, skipped
 
     # resolving
 
@@ -537,6 +618,49 @@ class _Runner:
                 found[code] = (None, pk, owner)
         return found
 
+    def _create_accounts(self, codes: list[str]) -> tuple[dict[str, tuple], dict[str, tuple]]:
+        """Accounts for unknown customer codes, in the batch's transaction (a batch that
+        does not commit leaves none behind, so a resumed import makes each once): code and
+        name = the code, owned by the importer, the search columns filled, within the
+        owner's customer cap. A code another transaction made meanwhile is used, not made
+        twice. Returns every code's (account, contact, owner) and the ones made here."""
+        owner = self.actor
+        owner_id = owner.pk if owner is not None else None
+        resolved: dict[str, tuple] = {}
+        made: dict[str, tuple] = {}
+        missing = list(codes)
+        while missing:
+            ensure_capacity(workspace=self.workspace, owner=owner, adding=len(missing))
+            now = timezone.now()
+            accounts = []
+            for code in missing:
+                account = Account(
+                    workspace_id=self.ws_id,
+                    code=code,
+                    name=code,
+                    owner_id=owner_id,
+                    owned_since=now if owner_id else None,
+                    created_by_id=owner_id,
+                    source="import",
+                )
+                search_keys.apply_account_keys(account)
+                accounts.append(account)
+            try:
+                with transaction.atomic():
+                    Account.objects.bulk_create(accounts, batch_size=1000)
+            except IntegrityError:
+                # Another import (or a person) gave one of the codes to a customer first.
+                found = self._customers_from_db(set(missing))
+                if not found:
+                    raise
+                resolved.update(found)
+                missing = [code for code in missing if code not in found]
+                continue
+            for account in accounts:
+                made[account.code] = resolved[account.code] = (account.pk, None, owner_id)
+            missing = []
+        return resolved, made
+
     def _products(self, codes: set[str]) -> tuple[dict[str, int], list[Product]]:
         found = dict(
             Product.objects.in_workspace(self.ws_id)
@@ -552,7 +676,7 @@ class _Runner:
         return found, new
 
     def _batch(self, batch, columns) -> None:
-        lines, _bad = self._parse(batch, columns)
+        lines, skipped = self._parse(batch, columns)
         report = self.report
         reported = {line for line, *_rest in report.pending}
 
@@ -563,7 +687,12 @@ class _Runner:
                     reported.add(ln.line)
             group.bad = True
 
-        customers = self._customers({ln.customer for ln in lines})
+        codes = {ln.customer for ln in lines}
+        cache = self._customers(codes)
+        # This batch's customers: code → (account id, contact id, owner id); a code that
+        # becomes a new account maps to NEW_CUSTOMER until the account is written.
+        customers = {code: cache[code] for code in codes if code in cache}
+        new_codes: set[str] = set()
         # Group into orders: by number, else by customer + day + currency.
         groups: dict[tuple, _Group] = {}
         for ln in lines:
@@ -572,10 +701,20 @@ class _Runner:
             if group is None:
                 group = groups[key] = _Group(key)
             group.lines.append(ln)
-            if ln.quantity < 0:  # a line reported by the parser
+            if ln.bad:  # a line reported by the parser
                 group.bad = True
         for group in groups.values():
             first = group.lines[0]
+            if first.customer not in customers and self.create_customers:
+                if len(first.customer) > CODE_MAX:
+                    refuse(
+                        group,
+                        "customer",
+                        gettext("A customer code has at most %(n)s characters.") % {"n": CODE_MAX},
+                    )
+                    continue
+                customers[first.customer] = NEW_CUSTOMER
+                new_codes.add(first.customer)
             if first.customer not in customers:
                 refuse(group, "customer", gettext("No account or contact has this code."))
             elif any(
@@ -646,10 +785,23 @@ class _Runner:
             if group.bad:
                 refuse(group, "", gettext("Not imported: a line of its order is not valid."))
         self._number(new_orders)
+        waiting: dict[str, list[_NewOrder]] = {}
+        for group, order in new_orders:
+            code = group.lines[0].customer
+            if code in new_codes:
+                waiting.setdefault(code, []).append(order)
+        made: dict[str, tuple] = {}
         with transaction.atomic():
             if new_products:
                 Product.objects.bulk_create(new_products, batch_size=1000)
                 products.update({p.code: p.pk for p in new_products})
+            if waiting:
+                resolved, made = self._create_accounts(sorted(waiting))
+                for code, orders in waiting.items():
+                    account_id, contact_id, owner_id = resolved[code]
+                    for order in orders:
+                        order.account_id, order.contact_id = account_id, contact_id
+                        order.owner_id = owner_id or order.owner_id
             _insert_orders(self.ws_id, self.run.job_id, [o for _g, o in new_orders])
             records = []
             for group, order in new_orders:
@@ -668,7 +820,9 @@ class _Runner:
                     orders_created=F("orders_created") + len(new_orders),
                     lines_created=F("lines_created") + len(records),
                     products_created=F("products_created") + len(new_products),
+                    customers_created=F("customers_created") + len(made),
                     failed=F("failed") + failed,
+                    skipped=F("skipped") + skipped,
                     updated_at=timezone.now(),
                 )
             )
@@ -682,7 +836,11 @@ class _Runner:
         run.orders_created += len(new_orders)
         run.lines_created += len(records)
         run.products_created += len(new_products)
+        run.customers_created += len(made)
         run.failed += failed
+        run.skipped += skipped
+        # Known from now on (the batch is committed).
+        self.customer_cache.update(made)
 
     def _existing(self, good: list[_Group], customers) -> tuple[dict, dict]:
         """Orders the database already holds for the batch's numbers (anyone's: a number
@@ -814,13 +972,7 @@ class _Runner:
                 self.progress(
                     run.lines_done,
                     max(run.lines_total or 0, run.lines_done),
-                    gettext("%(orders)s orders, %(lines)s lines, %(failed)s bad lines")
-                    % {
-                        "orders": f"{run.orders_created:,}",
-                        "lines": f"{run.lines_created:,}",
-                        "failed": f"{run.failed:,}",
-                    }
-                    + f" ({rate:,.0f}/s)",
+                    progress_message(run) + f" ({rate:,.0f}/s)",
                 )
         finally:
             text.close()
@@ -841,10 +993,44 @@ class _Runner:
                     "orders": [None, run.orders_created],
                     "lines": [None, run.lines_created],
                     "products": [None, run.products_created],
+                    "customers": [None, run.customers_created],
                     "failed": [None, run.failed],
+                    "skipped": [None, run.skipped],
+                    "returns": [None, self.returns],
                 },
             )
+            if run.customers_created:
+                # One summary row in the accounts' own history (the import made them).
+                audit.log(
+                    actor=self.actor,
+                    workspace=self.ws_id,
+                    action=AuditAction.CREATE,
+                    object_key=ACCOUNT,
+                    object_id="",
+                    object_repr=gettext("Order import of %(file)s") % {"file": run.file_name},
+                    changes={
+                        "order_import": [None, run.pk],
+                        "created": [None, run.customers_created],
+                    },
+                )
         return run
+
+
+def progress_message(run: OrderImport) -> str:
+    """The counts so far, in words (the job's progress line)."""
+    parts = [
+        gettext("%(orders)s orders, %(lines)s lines, %(failed)s bad lines")
+        % {
+            "orders": f"{run.orders_created:,}",
+            "lines": f"{run.lines_created:,}",
+            "failed": f"{run.failed:,}",
+        }
+    ]
+    if run.skipped:
+        parts.append(gettext("%(n)s return lines skipped") % {"n": f"{run.skipped:,}"})
+    if run.customers_created:
+        parts.append(gettext("%(n)s customers created") % {"n": f"{run.customers_created:,}"})
+    return ", ".join(parts)
 
 
 _ORDER_COLUMNS = (

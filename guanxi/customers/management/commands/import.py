@@ -47,12 +47,19 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="e-mail of the importing user (default: an admin)")
         parser.add_argument("--run", type=int, help="resume this interrupted run")
         parser.add_argument("--quiet", action="store_true", help="no progress line")
+        # Orders only: passed on to ``orders_import`` (see its --help).
+        orders = parser.add_argument_group("orders", "only with orders; see orders_import --help")
+        orders.add_argument("--create-products", action="store_true")
+        orders.add_argument("--create-customers", action="store_true")
+        orders.add_argument("--owed", action="store_true")
+        orders.add_argument("--returns", choices=["refuse", "skip", "credit"])
 
     def handle(self, *args, **options):
         if options["object"] == "orders":
             from django.core.management import call_command
 
-            passed = {k: options[k] for k in ("workspace", "user", "run", "quiet") if options[k]}
+            names = ("workspace", "user", "run", "quiet", "create_products", "create_customers")
+            passed = {k: options[k] for k in (*names, "owed", "returns") if options[k]}
             return call_command(
                 "orders_import", *[options["file"]] * bool(options["file"]), **passed
             )

@@ -1,6 +1,8 @@
 """``guanxi import orders FILE`` (or ``guanxi orders_import FILE``): import orders from a CSV
 file in the foreground, through the same service as the page and the API
 (``services.order_import``): the same checks, batches, checkpoint and error report.
+``--returns refuse|skip|credit`` says what becomes of lines with a negative quantity or
+amount, ``--create-customers`` makes an account for each unknown customer code.
 ``--run ID`` resumes an interrupted import."""
 
 from __future__ import annotations
@@ -46,6 +48,20 @@ class Command(BaseCommand):
             "--create-products", action="store_true", help="create unknown product codes"
         )
         parser.add_argument(
+            "--create-customers",
+            action="store_true",
+            help="create an account (code and name = the code, owned by the user) for each "
+            "unknown customer code",
+        )
+        parser.add_argument(
+            "--returns",
+            choices=list(order_import.RETURNS),
+            default=order_import.REFUSE,
+            help="lines with a negative quantity or amount: refuse (report them and leave "
+            "their order out; the default), skip (leave them out, import the rest of their "
+            "order) or credit (import them as credit lines that reduce revenue)",
+        )
+        parser.add_argument(
             "--owed",
             action="store_true",
             help="the orders are owed until invoiced (default: past sales, settled)",
@@ -74,6 +90,8 @@ class Command(BaseCommand):
                     source=options["file"],
                     create_products=options.get("create_products", False),
                     settled=not options.get("owed", False),
+                    returns=options.get("returns") or order_import.REFUSE,
+                    create_customers=options.get("create_customers", False),
                 )
             self.stdout.write(f"import {run.pk}: {run.file_name}, {run.lines_total} lines")
             progress = None if options.get("quiet") else self._progress(started)
@@ -87,7 +105,8 @@ class Command(BaseCommand):
         rate = run.lines_done / elapsed if elapsed else 0
         self.stdout.write(
             f"lines {run.lines_done}: {run.orders_created} orders, {run.lines_created} lines, "
-            f"{run.products_created} products created, {run.failed} bad lines "
+            f"{run.products_created} products created, {run.customers_created} customers "
+            f"created, {run.failed} bad lines, {run.skipped} return lines skipped "
             f"in {elapsed:.1f} s ({rate:,.0f} lines/s)"
         )
         if run.failed:
