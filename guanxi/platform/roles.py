@@ -130,6 +130,31 @@ _SALES_READER = {
 }
 
 
+# Service: agents work every case (a caller may be anyone's customer), write articles,
+# dispatch technicians and see their own calls and survey results; technicians see the cases
+# and work their own dispatches; service managers run it all and its configuration. Sales and
+# marketing see customers' cases (a rep may log a complaint; marketing holds off on them).
+_SERVICE_READER = {
+    "service.case": (READ, "all"),
+    "service.article": (READ, "all"),
+}
+
+_SERVICE_AGENT = {
+    "service.case": (WORK, "all"),
+    "service.article": (["create", "read", "update"], "all"),
+    "service.dispatch": (["create", "read", "update"], "all"),
+    "service.survey": (READ, "own"),
+    "service.call": (["create", "read"], "own"),
+    "service.configuration": (READ, "all"),
+}
+
+_SERVICE_MANAGER = {
+    **{key: (ALL, "all") for key in ("service.case", "service.article", "service.configuration")},
+    **{key: (ALL, "team_below") for key in ("service.dispatch", "service.call")},
+    "service.survey": (["read", "export"], "team_below"),
+}
+
+
 DEFAULT_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(
         "administrator",
@@ -147,6 +172,8 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             **_customers(ALL, "team_below"),
             **_ACTIVITIES_MANAGER,
             **_SALES_MANAGER,
+            **_SERVICE_READER,
+            "service.case": (["create", "read", "export"], "all"),
         },
     ),
     RoleSpec(
@@ -158,6 +185,8 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             **_customers(WORK, "own"),
             **_activities(work="own", plans=["read", "update"]),
             **_sales_rep(),
+            **_SERVICE_READER,
+            "service.case": (["create", "read"], "all"),
         },
     ),
     RoleSpec(
@@ -171,6 +200,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             **_SALES_READER,
             "sales.lead": ([*WORK, "bulk"], "all"),
             "sales.lead_form": (ALL, "all"),
+            **_SERVICE_READER,
         },
     ),
     RoleSpec(
@@ -183,6 +213,21 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             **_activities(work="own", plans=["read"]),
             **_SALES_READER,
             "sales.lead": (["create", "read"], "own"),
+            **_SERVICE_AGENT,
+        },
+    ),
+    RoleSpec(
+        "service_manager",
+        _("Service manager"),
+        _("Runs the service desk and call centre: queues, SLAs, dispatch and the knowledge base."),
+        grants={
+            **_directory,
+            "platform.job": (READ, "team_below"),
+            **_customers([*WORK, "bulk"], "all"),
+            **_ACTIVITIES_MANAGER,
+            **_SALES_READER,
+            "sales.lead": (["create", "read"], "all"),
+            **_SERVICE_MANAGER,
         },
     ),
     RoleSpec(
@@ -194,6 +239,11 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             **_customers(READ, "all"),
             **_activities(work="own", plans=["read"]),
             **_SALES_READER,
+            **_SERVICE_READER,
+            "service.case": (["read", "update"], "all"),
+            "service.dispatch": (["read", "update"], "own"),
+            "service.call": (["create", "read"], "own"),
+            "service.configuration": (READ, "all"),
         },
     ),
     RoleSpec(
@@ -207,6 +257,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "activities.entry": (READ, "own"),
             **_SALES_READER,
             **{key: (READ, "all") for key in _SALES_MANAGER},
+            **{key: (READ, "all") for key in _SERVICE_MANAGER},
         },
     ),
 )

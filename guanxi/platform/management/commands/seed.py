@@ -82,7 +82,7 @@ DEMO_PEOPLE = (
     PersonSpec("sales_rep", "sales_south", english=True),
     PersonSpec("marketing", "marketing", manages="marketing"),
     PersonSpec("marketing", "marketing", english=True),
-    PersonSpec("service_agent", "service", manages="service"),
+    PersonSpec("service_manager", "service", manages="service"),
     PersonSpec("service_agent", "service"),
     PersonSpec("technician", "support", manages="support"),
     PersonSpec("technician", "support", english=True),
