@@ -33,7 +33,7 @@ from .knowledge import (  # noqa: F401
     ArticleVersion,
     ArticleVisibility,
 )
-from .portal import PortalCode, PortalSearch, PortalSession  # noqa: F401
+from .portal import PortalCode, PortalSearch, PortalSession, PortalSettings  # noqa: F401
 from .sla import (  # noqa: F401
     CalendarDay,
     CalendarDayKind,
@@ -44,4 +44,4 @@ from .sla import (  # noqa: F401
     SlaPolicy,
     WorkCalendar,
 )
-from .surveys import Survey, SurveyChannel  # noqa: F401
+from .surveys import Survey, SurveyChannel, SurveySettings  # noqa: F401

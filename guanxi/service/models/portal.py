@@ -68,3 +68,21 @@ class PortalSearch(WorkspaceModel):
             models.Index(fields=["workspace", "visitor_key", "-id"], name="portalsearch_visitor"),
             models.Index(fields=["workspace", "created_at"], name="portalsearch_ws_time"),
         ]
+
+
+class PortalSettings(WorkspaceModel):
+    """How a workspace's portal behaves: whether it is open at all, the welcome text
+    customers see first, and which case types customers may file (none chosen: every
+    active type). One row per workspace, made on first change."""
+
+    enabled = models.BooleanField(_("portal open"), default=True)
+    welcome = models.TextField(_("welcome text"), blank=True)
+    # Ids of the case types offered in the portal's "New case" form.
+    case_type_ids = models.JSONField(_("case types customers may file"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("portal settings")
+        verbose_name_plural = _("portal settings")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace"], name="portalsettings_workspace_unique")
+        ]
