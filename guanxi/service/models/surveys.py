@@ -53,3 +53,19 @@ class Survey(WorkspaceModel):
             models.Index(fields=["workspace", "agent", "answered_at"], name="survey_ws_agent"),
             models.Index(fields=["workspace", "answered_at"], name="survey_ws_answered"),
         ]
+
+
+class SurveySettings(WorkspaceModel):
+    """A workspace's survey settings: surveys on or off, and which case types get one (an
+    empty list: every type). One row per workspace, made when first changed."""
+
+    enabled = models.BooleanField(_("send satisfaction surveys"), default=True)
+    # CaseType ids; [] means every type.
+    case_type_ids = models.JSONField(_("case types surveyed"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("survey settings")
+        verbose_name_plural = _("survey settings")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace"], name="surveysettings_workspace_unique")
+        ]
