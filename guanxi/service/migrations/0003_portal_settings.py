@@ -50,4 +50,43 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.CreateModel(
+            name="SurveySettings",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "enabled",
+                    models.BooleanField(default=True, verbose_name="send satisfaction surveys"),
+                ),
+                (
+                    "case_type_ids",
+                    models.JSONField(blank=True, default=list, verbose_name="case types surveyed"),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="platform.workspace",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "survey settings",
+                "verbose_name_plural": "survey settings",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("workspace",), name="surveysettings_workspace_unique"
+                    )
+                ],
+            },
+        ),
     ]
