@@ -84,8 +84,10 @@ class Article(WorkspaceModel):
     views = models.PositiveIntegerField(_("views"), default=0)
     helpful_yes = models.PositiveIntegerField(default=0)
     helpful_no = models.PositiveIntegerField(default=0)
-    # Normalised search text (simplified Chinese, lower case, words segmented).
+    # Normalised search text (simplified Chinese, lower case, words segmented): the
+    # title's and the body's tokens, and the title's alone (services/kb_search.py).
     search_text = models.TextField(blank=True, editable=False)
+    search_title = models.TextField(blank=True, editable=False)
 
     class Meta:
         verbose_name = _("article")
