@@ -1,6 +1,12 @@
 """Webhooks the providers call: /hooks/sms/<key>/ and /hooks/telephony/<key>/ (no login;
 each request is checked against the workspace's provider secret)."""
 
+from django.urls import path
+
+from . import sms_views
+
 app_name = "hooks"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("sms/<str:public_key>/", sms_views.sms_inbound, name="sms_inbound"),
+]
