@@ -26,6 +26,7 @@ from .cases import (  # noqa: F401
     CaseTypeKind,
     MessageKind,
 )
+from .channels import ChannelSettings  # noqa: F401
 from .knowledge import (  # noqa: F401
     Article,
     ArticleCategory,
