@@ -37,6 +37,7 @@ import math
 import re
 import threading
 import unicodedata
+import warnings
 from dataclasses import dataclass
 
 from django.db import connections
@@ -95,7 +96,12 @@ def _jieba():
     if _jieba_module is None:
         with _jieba_lock:
             if _jieba_module is None:
-                import jieba
+                with warnings.catch_warnings():
+                    # jieba's regular expressions are written in plain strings; Python
+                    # warns while it compiles them the first time.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    warnings.simplefilter("ignore", SyntaxWarning)
+                    import jieba
 
                 jieba.setLogLevel(logging.WARNING)
                 jieba.initialize()
@@ -114,7 +120,10 @@ def _analyse():
         _jieba()
         with _analyse_lock:
             if _analyse_module is None:
-                import jieba.analyse
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    warnings.simplefilter("ignore", SyntaxWarning)
+                    import jieba.analyse
 
                 _analyse_module = jieba.analyse
     return _analyse_module
@@ -406,7 +415,13 @@ def _spans(folded: str, terms: list[str]) -> list[tuple[int, int]]:
             start, end = found.span()
             if all(end <= s or start >= e for s, e in taken):
                 taken.append((start, end))
-    return sorted(taken)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(taken):
+        if merged and merged[-1][1] == start:  # 忘记|密码: one mark
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _marked(text: str, spans: list[tuple[int, int]], offset: int = 0) -> str:
