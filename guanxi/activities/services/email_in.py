@@ -275,6 +275,11 @@ def _store(mailbox, uidvalidity, uid, raw, received_at, saved_files, parsed=None
         attachments.append(email_parse.ParsedAttachment("message.eml", "message/rfc822", raw))
     for item in attachments:
         saved_files.append(_attach(email, item).file.name)
+    if not parsed.unreadable and _offer_to_handlers(email, mailbox) and not filed:
+        # A higher app took it (a reply on a case, a message to a support mailbox): it
+        # does not wait in triage.
+        email.status, email.assigned_to_id = EmailStatus.FILED, None
+        email.save(update_fields=["status", "assigned_to"])
     if filed:
         email.entry = _timeline_entry(email, contact, account, author=None)
         email.save(update_fields=["entry"])
@@ -378,6 +383,40 @@ def match_thread(workspace_id, message_ids: list[str]) -> EmailMessage | None:
     )
     by_id = {m.message_id: m for m in sent}
     return next((by_id[m] for m in ids if m in by_id), None)
+
+
+# --- handlers of new messages ----------------------------------------------------------------
+
+_inbound_handlers: dict[str, Callable[..., tuple[str, int] | None]] = {}
+
+
+def register_inbound_handler(key: str, fn: Callable[..., tuple[str, int] | None]) -> None:
+    """Have ``fn(email=..., mailbox=...)`` see each new readable inbound message before it
+    is filed or triaged (the service app threads replies onto cases and opens cases from a
+    support mailbox). The first that returns ``(object_key, object_id)`` took it: the
+    message is linked to that record and does not wait in triage. It runs in the storing
+    transaction, in a savepoint: an ``ApplicationError`` it raises is logged and the next
+    handler is asked."""
+    _inbound_handlers[key] = fn
+
+
+def unregister_inbound_handler(key: str) -> None:
+    _inbound_handlers.pop(key, None)
+
+
+def _offer_to_handlers(email: EmailMessage, mailbox: Mailbox) -> bool:
+    for key, fn in list(_inbound_handlers.items()):
+        try:
+            with transaction.atomic():
+                taken = fn(email=email, mailbox=mailbox)
+        except ApplicationError as exc:
+            logger.warning("e-mail %s: inbound handler %s refused it: %s", email.pk, key, exc)
+            continue
+        if taken:
+            email.related_object_key, email.related_object_id = taken
+            email.save(update_fields=["related_object_key", "related_object_id"])
+            return True
+    return False
 
 
 # --- triage ----------------------------------------------------------------------------------
