@@ -258,6 +258,24 @@ class Case(WorkspaceModel):
                 fields=["workspace", "assignee", "status", "priority", "resolution_due_at", "id"],
                 name="case_ws_assignee",
             ),
+            # The agent queue's default (the open set): one range scan per priority, in
+            # order, on both databases (the status list is written into the query as
+            # literals, so SQLite's planner can prove the index's condition).
+            models.Index(
+                fields=["workspace", "priority", "resolution_due_at", "id"],
+                condition=Q(status__in=["new", "open", "waiting"]),
+                name="case_open_prio",
+            ),
+            models.Index(
+                fields=["workspace", "queue", "priority", "resolution_due_at", "id"],
+                condition=Q(status__in=["new", "open", "waiting"]),
+                name="case_open_queue",
+            ),
+            models.Index(
+                fields=["workspace", "assignee", "priority", "resolution_due_at", "id"],
+                condition=Q(status__in=["new", "open", "waiting"]),
+                name="case_open_assignee",
+            ),
             models.Index(fields=["workspace", "-id"], name="case_ws_newest"),
             models.Index(fields=["workspace", "account", "-id"], name="case_ws_account"),
             models.Index(fields=["workspace", "contact", "-id"], name="case_ws_contact"),
