@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guanxi.activities import localtime
-from guanxi.common.errors import ApplicationError, NotFound
+from guanxi.common.errors import ApplicationError, NotFound, PermissionDenied
 from guanxi.common.views import actor_scope, error_message, page
 from guanxi.customers import sections
 from guanxi.customers.models import Account, Contact
@@ -388,6 +388,8 @@ def order_import_page(request):
             )
             order_import.order_import_start(**actor_scope(request), import_id=run.pk)
             return redirect("sales:order_import_detail", run.pk)
+        except PermissionDenied:
+            raise  # an option the role does not allow: the 403 page says which
         except ApplicationError as exc:
             error = error_message(exc)
     runs = order_import.order_import_list(**actor_scope(request))
@@ -402,7 +404,7 @@ def order_import_page(request):
                 (value, label, order_import.RETURNS_HELP[value])
                 for value, label in order_import.RETURNS.items()
             ],
-            "returns": returns,
+            "returns": returns if returns in order_import.RETURNS else order_import.REFUSE,
             "can_create_customers": permissions.can(
                 request.user, order_import.ACCOUNT, Action.CREATE
             ),
