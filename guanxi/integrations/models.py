@@ -101,4 +101,6 @@ class SmsMessage(WorkspaceModel):
         indexes = [
             models.Index(fields=["workspace", "state", "id"], name="sms_ws_state"),
             models.Index(fields=["workspace", "phone", "-id"], name="sms_ws_phone"),
+            # The outbox and the inbox, newest first.
+            models.Index(fields=["workspace", "direction", "-id"], name="sms_ws_direction"),
         ]
