@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("guanxi.service.surveys_urls")),
     path("", include("guanxi.service.knowledge_urls")),
     path("", include("guanxi.service.calls_urls")),
+    path("", include("guanxi.service.portal_staff_urls")),
 ]
