@@ -15,6 +15,7 @@ urlpatterns = [
     path("f/", include("guanxi.sales.leads_public_urls")),
     path("service/", include("guanxi.service.urls")),
     path("portal/", include("guanxi.service.portal_urls")),
+    path("s/", include("guanxi.service.surveys_public_urls")),
     path("hooks/", include("guanxi.integrations.urls")),
     path("analytics/", include("guanxi.analytics.urls")),
 ]
