@@ -82,7 +82,7 @@ HEADERS = {
     "product": ("product", "productcode", "产品编码", "产品代码", "产品", "商品编码", "商品"),
     "quantity": ("quantity", "qty", "数量"),
     "amount": ("amount", "lineamount", "金额", "总额"),
-    "number": ("ordernumber", "order", "orderno", "订单号", "订单编号", "单号"),
+    "number": ("ordernumber", "order", "orderno", "number", "订单号", "订单编号", "单号"),
     "unit_price": ("unitprice", "price", "单价"),
     "currency": ("currency", "币种", "货币"),
 }
