@@ -26,6 +26,14 @@ class ArticleCategory(WorkspaceModel):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def label(self) -> str:
+        """The name in the reader's language: the English one, if any, for English."""
+        from django.utils.translation import get_language
+
+        english = (get_language() or "").startswith("en")
+        return self.name_en if english and self.name_en else self.name
+
 
 class ArticleVisibility(models.TextChoices):
     INTERNAL = "internal", _("Agents only")

@@ -67,9 +67,9 @@ FTS_TABLE = "service_article_fts"
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
 _ALL_CJK = re.compile(rf"^[{_CJK}]+$")
-_MARKUP = re.compile(
-    r"(^|\n)\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+|\d+\.\s+)|[*_`~]{1,3}|!?\[([^\]]*)\]\([^)]*\)"
-)
+_BLOCK_MARKS = re.compile(r"(^|\n)\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+|\d+\.\s+|```\w*)")
+_LINKS = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_INLINE_MARKS = re.compile(r"\*{1,3}|`|~~")
 _SPACES = re.compile(r"\s+")
 
 # Words that say nothing about what an article is about; dropped from queries (unless a
@@ -444,7 +444,9 @@ def highlight(text: str, terms: list[str]) -> SafeString:
 
 def plain_text(body: str) -> str:
     """An article's Markdown as one line of text: markers, link targets and spacing gone."""
-    return _SPACES.sub(" ", _MARKUP.sub(lambda m: " " + (m.group(3) or ""), body or "")).strip()
+    text = _BLOCK_MARKS.sub(" ", body or "")
+    text = _INLINE_MARKS.sub("", _LINKS.sub(r"\1", text))
+    return _SPACES.sub(" ", text).strip()
 
 
 def highlight_snippet(body: str, terms: list[str], width: int = SNIPPET_CHARS):
