@@ -370,6 +370,7 @@ def survey_answer_page(request, token: str):
                 else request.GET.get("score", ""),
                 "comment": request.POST.get("comment", "") if answering else "",
                 "errors": errors,
+                "general_errors": errors.get("__all__", []),
                 "comment_max": services.COMMENT_MAX,
             },
             status=400 if errors else 200,
