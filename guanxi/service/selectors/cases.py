@@ -4,13 +4,30 @@ history, a customer's cases, and the agent queue (keyset pages, a fixed number o
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+import re
+from dataclasses import dataclass
 
-from guanxi.common.errors import NotFound
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.common.errors import ApplicationError, NotFound
+from guanxi.common.pagination import clamp_limit, decode_cursor, encode_cursor, invalid_cursor
+from guanxi.customers import normalize
 from guanxi.platform import permissions
 from guanxi.platform.models import User, Workspace
 
-from ..models import Case, CaseEvent, CaseMessage, MessageKind
+from ..models import (
+    OPEN_STATUSES,
+    Case,
+    CaseCategory,
+    CaseEvent,
+    CaseMessage,
+    CasePriority,
+    CaseStatus,
+    MessageKind,
+)
 from ..objects import CASE
 
 
@@ -73,3 +90,291 @@ def case_events(*, workspace: Workspace, case: Case):
         .select_related("actor")
         .order_by("id")
     )
+
+
+def customer_cases(*, workspace: Workspace, actor: User, account=None, contact=None, limit=20):
+    """A customer's cases for their 360° page: open ones first (most urgent first), then
+    the latest others; ``limit`` of each."""
+    qs = cases_visible(workspace=workspace, actor=actor).select_related("case_type", "assignee")
+    if account is not None:
+        qs = qs.filter(account=account)
+    elif contact is not None:
+        qs = qs.filter(contact=contact)
+    else:
+        return []
+    open_rows = list(qs.filter(status__in=OPEN_STATUSES).order_by("priority", "-id")[:limit])
+    done = list(qs.exclude(status__in=OPEN_STATUSES).order_by("-id")[:limit])
+    return open_rows + done
+
+
+# --- the agent queue -------------------------------------------------------------------------
+
+QUEUE_PAGE = 50
+# "Due soon": the resolution (or an unanswered first response) falls due within this.
+DUE_SOON = dt.timedelta(hours=4)
+# The open set, written into the query as literals (see ``Case.Meta.indexes``).
+_OPEN_SQL = "\"service_case\".\"status\" IN ('new', 'open', 'waiting')"
+_NUMBER = re.compile(r"^\s*cs-?\d{4}-?\d{1,6}\s*$", re.IGNORECASE)
+
+
+@dataclass
+class QueueFilters:
+    """What the agent asked for. ``status``: "open" (new, open, waiting; the default), one
+    status, or "all" (then newest first). ``assignee``: "me", "unassigned", "" (anyone) or a
+    user id. ``queue``: a queue id or "none". ``sla``: "overdue" or "due_soon"."""
+
+    status: str = "open"
+    assignee: str = ""
+    queue: str = ""
+    priority: str = ""
+    case_type: str = ""
+    category: str = ""
+    sla: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_params(cls, params) -> QueueFilters:
+        def get(name, default=""):
+            value = params.get(name, default)
+            return str(value if value is not None else default).strip()[:100]
+
+        return cls(
+            status=get("status", "open") or "open",
+            assignee=get("assignee"),
+            queue=get("queue"),
+            priority=get("priority"),
+            case_type=get("type") or get("case_type"),
+            category=get("category"),
+            sla=get("sla"),
+            q=get("q"),
+        )
+
+    def params(self) -> dict[str, str]:
+        data = {
+            "status": self.status,
+            "assignee": self.assignee,
+            "queue": self.queue,
+            "priority": self.priority,
+            "type": self.case_type,
+            "category": self.category,
+            "sla": self.sla,
+            "q": self.q,
+        }
+        return {k: v for k, v in data.items() if v and not (k == "status" and v == "open")}
+
+
+@dataclass
+class QueuePage:
+    items: list[Case]
+    next_cursor: str | None
+    limit: int
+    start: int = 1
+
+    @property
+    def last(self) -> int:
+        return self.start + len(self.items) - 1
+
+
+def _bad(field: str, message) -> ApplicationError:
+    return ApplicationError(message, code="invalid_filter", fields={field: [message]})
+
+
+def _id(value: str, field: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0:
+        raise _bad(field, _("Choose one of the choices."))
+    return number
+
+
+def _filtered(qs: QuerySet, filters: QueueFilters, *, workspace, actor, now) -> QuerySet:
+    """Every filter but the status and the order."""
+    if filters.assignee == "me":
+        qs = qs.filter(assignee=actor)
+    elif filters.assignee == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.assignee not in ("", "anyone", "any"):
+        qs = qs.filter(assignee_id=_id(filters.assignee, "assignee"))
+    if filters.queue == "none":
+        qs = qs.filter(queue__isnull=True)
+    elif filters.queue:
+        qs = qs.filter(queue_id=_id(filters.queue, "queue"))
+    if filters.case_type:
+        qs = qs.filter(case_type_id=_id(filters.case_type, "type"))
+    if filters.category:
+        pk = _id(filters.category, "category")
+        children = list(
+            CaseCategory.objects.in_workspace(workspace)
+            .filter(parent_id=pk)
+            .values_list("pk", flat=True)
+        )
+        qs = qs.filter(category_id__in=[pk, *children]) if children else qs.filter(category_id=pk)
+    if filters.sla == "overdue":
+        qs = qs.filter(
+            Q(resolution_due_at__lt=now)
+            | Q(first_response_at__isnull=True, response_due_at__lt=now)
+        )
+    elif filters.sla == "due_soon":
+        soon = now + DUE_SOON
+        qs = qs.filter(
+            Q(resolution_due_at__gte=now, resolution_due_at__lt=soon)
+            | Q(first_response_at__isnull=True, response_due_at__gte=now, response_due_at__lt=soon)
+        )
+    elif filters.sla:
+        raise _bad("sla", _("Choose overdue or due soon."))
+    if filters.q:
+        term = normalize.fold(filters.q)
+        if term:
+            qs = qs.filter(search_text__contains=term)
+    return qs
+
+
+def _priorities(filters: QueueFilters) -> list[int]:
+    if not filters.priority:
+        return list(CasePriority.values)
+    number = _id(filters.priority, "priority")
+    if number not in CasePriority.values:
+        raise _bad("priority", _("Choose a priority from 1 (urgent) to 4 (low)."))
+    return [number]
+
+
+def _decode(cursor: str) -> tuple:
+    """(priority, due or None, id) for the ordered queue; (None, None, id) newest first."""
+    value, pk = decode_cursor(cursor)
+    if not isinstance(pk, int) or isinstance(pk, bool) or pk <= 0:
+        raise invalid_cursor()
+    if value is None:
+        return None, None, pk
+    if not isinstance(value, list) or len(value) != 2:
+        raise invalid_cursor()
+    priority, due = value
+    if priority not in CasePriority.values or isinstance(priority, bool):
+        raise invalid_cursor()
+    if due is not None:
+        try:
+            due = dt.datetime.fromisoformat(due)
+        except (TypeError, ValueError):
+            raise invalid_cursor() from None
+        if due.tzinfo is None:
+            raise invalid_cursor()
+    return priority, due, pk
+
+
+def _encode(case: Case, ordered: bool) -> str:
+    if not ordered:
+        return encode_cursor(None, case.pk)
+    due = case.resolution_due_at.isoformat() if case.resolution_due_at else None
+    return encode_cursor([case.priority, due], case.pk)
+
+
+def queue_page(
+    *,
+    workspace: Workspace,
+    actor: User,
+    filters: QueueFilters,
+    cursor: str | None = None,
+    limit: int | None = None,
+    start: int = 1,
+    now: dt.datetime | None = None,
+) -> QueuePage:
+    """One page of the agent queue: the cases that match ``filters``, most urgent first —
+    by priority, then the resolution due time (cases without one last), then id — read by
+    keyset (no OFFSET, no COUNT), with type, category, customer, queue and assignee joined.
+
+    A case number typed in the search finds that case whatever the other filters. Each
+    (priority, due set or not) is one index range scan; scans stop when the page is full,
+    so a page runs at most eight queries, usually one.
+    """
+    limit = clamp_limit(limit)
+    now = now or timezone.now()
+    base = cases_visible(workspace=workspace, actor=actor).select_related(
+        "case_type", "category", "account", "contact", "queue", "assignee"
+    )
+    if filters.q and _NUMBER.match(filters.q):
+        digits = re.sub(r"\D", "", filters.q)
+        number = f"CS-{digits[:4]}-{int(digits[4:]):06d}"
+        rows = list(base.filter(number=number)[:1])
+        return QueuePage(items=rows, next_cursor=None, limit=limit, start=start)
+    qs = _filtered(base, filters, workspace=workspace, actor=actor, now=now)
+    status = filters.status or "open"
+    if status == "all":
+        return _newest(qs, cursor=cursor, limit=limit, start=start)
+    if status == "open":
+        # A constant (no user input): literals let SQLite use the partial indexes.
+        qs = qs.extra(where=[_OPEN_SQL])
+    elif status in CaseStatus.values:
+        qs = qs.filter(status=status)
+    else:
+        raise _bad("status", _("Choose one of the choices."))
+
+    priorities = _priorities(filters)
+    after = _decode(cursor) if cursor else None
+    if after is not None and after[0] is None:
+        raise invalid_cursor()
+    segments: list[tuple[int, bool]] = [
+        (p, has_due) for p in priorities for has_due in (True, False)
+    ]
+    if after is not None:
+        at = (after[0], after[1] is not None)
+        if at not in segments:
+            raise invalid_cursor()
+        segments = segments[segments.index(at) :]
+    rows: list[Case] = []
+    for position, (priority, has_due) in enumerate(segments):
+        want = limit + 1 - len(rows)
+        part = qs.filter(priority=priority)
+        if has_due:
+            part = part.filter(resolution_due_at__isnull=False)
+            if after is not None and position == 0:
+                due, pk = after[1], after[2]
+                part = part.filter(resolution_due_at__gte=due).filter(
+                    Q(resolution_due_at__gt=due) | Q(pk__gt=pk)
+                )
+            part = part.order_by("resolution_due_at", "pk")
+        else:
+            part = part.filter(resolution_due_at__isnull=True)
+            if after is not None and position == 0:
+                part = part.filter(pk__gt=after[2])
+            part = part.order_by("pk")
+        rows.extend(part[:want])
+        if len(rows) > limit:
+            break
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode(rows[-1], ordered=True)
+    return QueuePage(items=rows, next_cursor=next_cursor, limit=limit, start=start)
+
+
+def _newest(qs: QuerySet, *, cursor, limit, start) -> QueuePage:
+    if cursor:
+        priority, _due, pk = _decode(cursor)
+        if priority is not None:
+            raise invalid_cursor()
+        qs = qs.filter(pk__lt=pk)
+    rows = list(qs.order_by("-pk")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode(rows[-1], ordered=False)
+    return QueuePage(items=rows, next_cursor=next_cursor, limit=limit, start=start)
+
+
+def sla_state(case: Case, now: dt.datetime) -> str:
+    """ "overdue", "due_soon" or "" for a row of the queue (closed cases have none)."""
+    if case.status not in OPEN_STATUSES:
+        return ""
+    dues = [case.resolution_due_at]
+    if case.first_response_at is None:
+        dues.append(case.response_due_at)
+    dues = [d for d in dues if d is not None]
+    if not dues:
+        return ""
+    first = min(dues)
+    if first < now:
+        return "overdue"
+    if first < now + DUE_SOON:
+        return "due_soon"
+    return ""

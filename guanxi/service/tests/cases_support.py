@@ -16,6 +16,7 @@ from guanxi.service.services.case_types import service_setup
 __all__ = [
     "account",
     "agent",
+    "bulk_cases",
     "case_type",
     "contact",
     "make_case",
@@ -83,3 +84,37 @@ def make_case(actor, *, workspace=None, kind=CaseTypeKind.FAULT, channel="phone"
     return case_services.case_create(
         actor=actor, workspace=workspace, values=values, channel=channel, **extra
     )
+
+
+def bulk_cases(workspace, n: int, *, start: int = 0, **fields) -> list:
+    """``n`` cases written at once (no services: for lists and query counts). ``fields``
+    apply to all; by default faults of priority 3 due in a day, status "open"."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from guanxi.service.models import Case
+
+    service_setup(workspace)
+    fault = case_type(workspace, CaseTypeKind.FAULT)
+    now = timezone.now()
+    defaults = {
+        "case_type": fault,
+        "kind": fault.kind,
+        "status": "open",
+        "priority": 3,
+        "channel": "phone",
+        "resolution_due_at": now + dt.timedelta(days=1),
+    }
+    defaults.update(fields)
+    rows = [
+        Case(
+            workspace=workspace,
+            number=f"CS-2000-{start + i + 1:06d}",
+            subject=f"批量工单{start + i}",
+            search_text=f"cs-2000-{start + i + 1:06d} 批量工单{start + i}",
+            **defaults,
+        )
+        for i in range(n)
+    ]
+    return Case.objects.bulk_create(rows)
