@@ -11,7 +11,7 @@
 
 and says why in words. ``dispatch_create`` books one: the Dispatch, a visit task on the
 technician's day (so it is on their day route), the case's "dispatched" event, a
-notification to the technician and, once committed, a message to the customer.
+notification to the technician and a message to the customer (sent once committed).
 ``dispatch_complete`` (with the work report) completes the visit task; ``dispatch_cancel``
 cancels it.
 """
@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
@@ -275,17 +274,9 @@ def dispatch_url(dispatch: Dispatch | None = None) -> str:
         return ""
 
 
-def _language(case: Case) -> str:
-    code = (case.language or "").strip()
-    try:
-        return translation.get_supported_language_variant(code) if code else ""
-    except LookupError:
-        return ""
-
-
 def _customer_text(case: Case, technician: User, starts: dt.datetime, ends: dt.datetime) -> str:
     zone = localtime.zone_named(getattr(case.workspace, "time_zone", ""))
-    with translation.override(_language(case) or settings.LANGUAGE_CODE):
+    with translation.override(customer_messages.case_language(case)):
         local_start, local_end = starts.astimezone(zone), ends.astimezone(zone)
         return str(
             _(
@@ -462,7 +453,8 @@ def dispatch_create(
             body=_customer_text(case, technician, starts, ends),
             author=actor,
         )
-        transaction.on_commit(lambda: customer_messages.case_deliver(case, message))
+        # The channels part sends it once this transaction commits (by e-mail or SMS).
+        customer_messages.case_deliver(case, message)
     return dispatch
 
 
