@@ -38,7 +38,7 @@ from guanxi.platform.models import User, Workspace
 
 from ..models import Case, CaseChannel, CaseMessage, MessageKind
 from ..objects import CASE
-from . import channels
+from . import channels, customer_messages
 
 TAG_KEY_LENGTH = 8
 SUBJECT_MAX = 200
@@ -210,9 +210,14 @@ def case_email_queue(
 
 
 def _contact_for(email: EmailMessage):
-    if email.contact_id:
-        return email.contact
-    return email_in.match_sender(email.workspace_id, email.from_address)
+    """The sender's contact. The mail filing may have put the message on a contact by its
+    In-Reply-To alone; a case is the sender's own, so only their address counts here."""
+    sender = normalize.email(email.from_address or "")
+    if email.contact_id and sender:
+        addresses = email_out.contact_addresses(email.workspace_id, email.contact)
+        if sender in {normalize.email(a) for a in addresses}:
+            return email.contact
+    return email_in.match_sender(email.workspace_id, sender)
 
 
 def case_from_email(*, actor: User | None, workspace: Workspace, email: EmailMessage) -> Case:
@@ -234,17 +239,22 @@ def case_from_email(*, actor: User | None, workspace: Workspace, email: EmailMes
         values={"case_type": case_type.pk, "subject": subject[:SUBJECT_MAX], "description": text},
         channel=CaseChannel.EMAIL,
         contact=contact,
-        account=email.account if contact is None and email.account_id else None,
         reply_email=reply if "@" in reply else "",
         language=guess_language(f"{subject}\n{text}"),
+        acknowledge=False,
     )
     CaseMessage.objects.in_workspace(workspace).filter(case=case, kind=MessageKind.INBOUND).update(
         email_id=email.pk
+    )
+    # The message is the case's first mail: the acknowledgement answers it (threaded).
+    EmailMessage.objects.in_workspace(workspace).filter(pk=email.pk).update(
+        related_object_key=CASE, related_object_id=case.pk
     )
     if email.entry_id:
         TimelineEntry.objects.in_workspace(workspace).filter(pk=email.entry_id).update(
             related_object_key=CASE, related_object_id=case.pk
         )
+    customer_messages.case_acknowledge(case)
     return case
 
 
