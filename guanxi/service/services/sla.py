@@ -918,10 +918,15 @@ def _mark(workspace_id: int, target: str, stage: str, now: dt.datetime, limit: i
         return [row[0] for row in cursor.fetchall()]
 
 
-def sla_sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> dict[str, int]:
-    """Mark the open cases whose warning or due time has passed, in every workspace, and run
-    their policies' escalation rules. Returns how many cases got each mark, and how many
-    escalations ran."""
+def sla_sweep(
+    *,
+    now: dt.datetime | None = None,
+    batch: int = SWEEP_BATCH,
+    workspace_ids: list[int] | None = None,
+) -> dict[str, int]:
+    """Mark the open cases whose warning or due time has passed, in every workspace (or the
+    given ones), and run their policies' escalation rules. Returns how many cases got each
+    mark, and how many escalations ran."""
     now = now or timezone.now()
     counts = {
         "response_warnings": 0,
@@ -930,7 +935,8 @@ def sla_sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> di
         "resolution_breaches": 0,
         "escalations": 0,
     }
-    workspace_ids = list(Workspace.objects.order_by("pk").values_list("pk", flat=True))
+    if workspace_ids is None:
+        workspace_ids = list(Workspace.objects.order_by("pk").values_list("pk", flat=True))
     for workspace_id in workspace_ids:
         for target, stage in SWEEP_KINDS:
             key = f"{target}_{'breaches' if stage == EscalationWhen.BREACH else 'warnings'}"
@@ -948,10 +954,10 @@ def sla_sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> di
 
 
 def sla_sweep_now(*, actor: User, workspace: Workspace) -> dict[str, int]:
-    """The sweep, started by an administrator (the API's trigger); it runs over every
-    workspace as the periodic job does, and returns its counts."""
+    """The sweep of the administrator's own workspace, now (the API's trigger); the
+    periodic job does every workspace each minute. Returns its counts."""
     permissions.require_admin(actor)
-    return sla_sweep()
+    return sla_sweep(workspace_ids=[workspace.pk])
 
 
 # --- escalations -----------------------------------------------------------------------------
@@ -975,8 +981,8 @@ class _Escalation:
                 workspace_id=self.workspace_id,
                 case=case,
                 kind=kind,
-                from_value=str(from_value or "")[:60],
-                to_value=str(to_value or "")[:60],
+                from_value=("" if from_value is None else str(from_value))[:60],
+                to_value=("" if to_value is None else str(to_value))[:60],
                 note=str(note or "")[:300],
             )
         )

@@ -62,27 +62,37 @@ def sla_ws(workspace):
 
 @pytest.fixture
 def sla_admin(sla_ws):
-    return UserFactory(workspace=sla_ws, role_code="administrator", full_name="Admin Wu")
+    return UserFactory(
+        workspace=sla_ws, role_code="administrator", full_name="Admin Wu", language="en"
+    )
 
 
 @pytest.fixture
 def sla_manager(sla_ws):
-    return UserFactory(workspace=sla_ws, role_code="service_manager", full_name="Manager Qian")
+    return UserFactory(
+        workspace=sla_ws, role_code="service_manager", full_name="Manager Qian", language="en"
+    )
 
 
 @pytest.fixture
 def sla_agent(sla_ws):
-    return UserFactory(workspace=sla_ws, role_code="service_agent", full_name="Agent Li")
+    return UserFactory(
+        workspace=sla_ws, role_code="service_agent", full_name="Agent Li", language="en"
+    )
 
 
 @pytest.fixture
 def sla_agent2(sla_ws):
-    return UserFactory(workspace=sla_ws, role_code="service_agent", full_name="Agent Zhao")
+    return UserFactory(
+        workspace=sla_ws, role_code="service_agent", full_name="Agent Zhao", language="en"
+    )
 
 
 @pytest.fixture
 def supervisor(sla_ws):
-    return UserFactory(workspace=sla_ws, role_code="service_manager", full_name="Supervisor Sun")
+    return UserFactory(
+        workspace=sla_ws, role_code="service_manager", full_name="Supervisor Sun", language="en"
+    )
 
 
 @pytest.fixture
