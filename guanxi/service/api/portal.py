@@ -108,6 +108,7 @@ def _settings_out(workspace) -> dict:
     response=documented(DeflectionOut),
     tags=TAGS,
     operation_id="service_portal_deflection",
+    by_alias=True,
     summary="Portal searches and how many ended without a case, by day",
     description=(
         "A search is deflected when the same visitor (the same browser, or the same "
