@@ -53,6 +53,7 @@ def queue_list(request):
     users = selectors.active_users(request.workspace)
     form = QueueForm(users=users, initial={"active": True})
     if request.method == "POST":
+        permissions.require(request.user, CONFIGURATION, Action.UPDATE)
         form = QueueForm(request.POST, users=users)
         if form.is_valid():
             try:
