@@ -11,6 +11,7 @@ input and render; the services and selectors do the work.
 from __future__ import annotations
 
 import functools
+import zoneinfo
 import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -20,7 +21,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -104,6 +105,14 @@ def _not_found(request, portal: Portal):
     )
 
 
+def _activate_zone(workspace) -> None:
+    """Times on the portal's pages are the company's (its customers are mostly nearby)."""
+    try:
+        timezone.activate(zoneinfo.ZoneInfo(workspace.time_zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        timezone.deactivate()
+
+
 def portal_page(*, signed_in: str = ""):
     """A portal page. ``signed_in="redirect"``: visitors who are not signed in go to the
     sign-in page (and come back after); ``signed_in="404"``: they get "not found" (a case's
@@ -115,6 +124,7 @@ def portal_page(*, signed_in: str = ""):
             workspace = selectors.portal_workspace(slug)
             if workspace is None:
                 raise Http404()
+            _activate_zone(workspace)
             row = services.portal_settings(workspace)
             visitor_key, new_visitor = _visitor_key(request)
             token = request.COOKIES.get(SESSION_COOKIE, "")
