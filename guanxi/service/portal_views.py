@@ -11,8 +11,8 @@ input and render; the services and selectors do the work.
 from __future__ import annotations
 
 import functools
-import zoneinfo
 import secrets
+import zoneinfo
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
