@@ -52,6 +52,9 @@ class Survey(WorkspaceModel):
         indexes = [
             models.Index(fields=["workspace", "agent", "answered_at"], name="survey_ws_agent"),
             models.Index(fields=["workspace", "answered_at"], name="survey_ws_answered"),
+            # A customer's last scores (the 360° page's section).
+            models.Index(fields=["workspace", "account", "-answered_at"], name="survey_ws_account"),
+            models.Index(fields=["workspace", "contact", "-answered_at"], name="survey_ws_contact"),
         ]
 
 
