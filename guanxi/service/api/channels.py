@@ -181,7 +181,7 @@ def sms_get(request, sms_id: Id):
 
 
 @router.post(
-    "/service/sms/test",
+    "/service/channels/sms-test",
     response=documented(SmsOut, status=201),
     tags=TAGS,
     operation_id="service_sms_test",
