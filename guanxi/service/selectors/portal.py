@@ -34,6 +34,7 @@ DEFLECTION_WINDOW = dt.timedelta(hours=24)
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 TOP = 10
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
 
 
 def portal_workspace(slug: str) -> Workspace | None:
@@ -135,6 +136,13 @@ class DeflectionReport:
 
 def deflection_period(date_from=None, date_to=None, *, today: dt.date) -> tuple[dt.date, dt.date]:
     """The period asked for (both ends included), the last 30 days by default."""
+    for name, value in (("from", date_from), ("to", date_to)):
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            message = _("Choose a day between %(first)s and %(last)s.") % {
+                "first": FIRST_DAY.isoformat(),
+                "last": LAST_DAY.isoformat(),
+            }
+            raise ApplicationError(message, fields={name: [message]})
     date_to = date_to or today
     date_from = date_from or date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
     if date_from > date_to:

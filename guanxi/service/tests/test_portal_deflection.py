@@ -141,6 +141,10 @@ def test_bad_periods_and_rights(portal_ws, admin_user, nobody, dataset):
             date_from=dt.date(2025, 1, 1),
             date_to=dt.date(2026, 11, 3),
         )
+    with pytest.raises(ApplicationError):
+        selectors.deflection_report(
+            workspace=portal_ws, actor=admin_user, date_to=dt.date(9999, 12, 31)
+        )
     with pytest.raises(PermissionDenied):
         selectors.deflection_report(workspace=portal_ws, actor=nobody)
 
@@ -296,3 +300,18 @@ def test_settings_api(portal_ws, admin_user, nobody, other_admin):
     assert api_for(nobody).get("/service/portal/settings").status_code == 403
     assert api_for(nobody).patch("/service/portal/settings", {"enabled": False}).status_code == 403
     assert services.portal_settings(portal_ws).case_type_ids == [repair.pk]
+
+
+def test_demo_searches_give_the_deflection_page_figures(client, portal_ws, admin_user):
+    from guanxi.service import portal_demo
+
+    article(admin_user, "打印机卡纸怎么办", "取出卡纸。")
+    portal_demo.seed(workspace=portal_ws, users=[admin_user])
+    portal_demo.seed(workspace=portal_ws, users=[admin_user])  # once only
+    report = selectors.deflection_report(workspace=portal_ws, actor=admin_user)
+    made = PortalSearch.objects.in_workspace(portal_ws).count()
+    assert 14 * 3 <= made <= 14 * 9 and report.searches == made
+    assert report.deflected == made  # no demo visitor filed a case
+    assert {g["query"] for g in report.content_gaps} <= set(portal_demo.GAPS)
+    assert sum(d.searches > 0 for d in report.days) >= 10  # two weeks of them
+    assert services.portal_settings(portal_ws).welcome == portal_demo.WELCOME
