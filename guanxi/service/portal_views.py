@@ -218,7 +218,7 @@ def search(request):
     return _render(
         request,
         "service/portal/search.html",
-        {"query": services._clean_query(query), "search": row, "hits": hits},
+        {"query": services.clean_query(query), "search": row, "hits": hits},
     )
 
 

@@ -449,7 +449,7 @@ def public_articles(workspace: Workspace):
     )
 
 
-def _clean_query(query) -> str:
+def clean_query(query) -> str:
     text = " ".join(str(query or "").replace("\x00", " ").split())
     return text[:QUERY_MAX]
 
@@ -467,7 +467,7 @@ def portal_search(
     nothing. Returns the search row and the hits (``kb_search.ArticleHit``)."""
     from .kb_search import article_search
 
-    text = _clean_query(query)
+    text = clean_query(query)
     if not text:
         return None, []
     hits = article_search(workspace=workspace, query=text, public_only=True, limit=limit)
