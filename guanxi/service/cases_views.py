@@ -5,6 +5,7 @@ selectors do the work."""
 
 from __future__ import annotations
 
+import functools
 import json
 from urllib.parse import urlencode
 
@@ -13,7 +14,7 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -105,6 +106,46 @@ def _queue_choices(request) -> dict:
     }
 
 
+_STATUS_CLASS = {"waiting": "warn", "resolved": "ok", "closed": "ok"}
+
+
+def _queue_row(case, now) -> dict:
+    """One row of the queue, its texts worked out here: the page shows 50 rows, and each
+    lookup and tag inside a template loop costs more than the same work in Python."""
+    if case.contact_id:
+        customer = case.contact.name + (f" · {case.account.name}" if case.account_id else "")
+    elif case.account_id:
+        customer = case.account.name
+    else:
+        customer = ""
+    due = case.resolution_due_at
+    return {
+        "url": f"{_case_url_prefix()}{case.pk}/",
+        "number": case.number,
+        "subject": case.subject,
+        "what": case.case_type.name + (f" · {case.category.name}" if case.category_id else ""),
+        "customer": customer,
+        "reply_to": case.reply_email or case.reply_phone,
+        "priority": case.priority,
+        "priority_label": case.get_priority_display(),
+        "status_label": case.get_status_display(),
+        "status_class": _STATUS_CLASS.get(case.status, ""),
+        "complaint": case.kind == "complaint",
+        "due_iso": due.isoformat() if due else "",
+        "due_text": formats.date_format(timezone.localtime(due), "SHORT_DATETIME_FORMAT")
+        if due
+        else "",
+        "sla": selectors.sla_state(case, now),
+        "assignee": case.assignee.full_name if case.assignee_id else "",
+        "queue": case.queue.name if case.queue_id else "",
+    }
+
+
+@functools.cache
+def _case_url_prefix() -> str:
+    return reverse("service:case_list")
+
+
 @page
 def case_list(request):
     """The agent queue: the cases to work on, most urgent first, with filters; "1–50 of
@@ -126,7 +167,7 @@ def case_list(request):
         error = error_message(exc)
         filters = selectors.QueueFilters()
         result = selectors.queue_page(**actor_scope(request), filters=filters, now=now)
-    rows = [{"case": c, "sla": selectors.sla_state(c, now)} for c in result.items]
+    rows = [_queue_row(c, now) for c in result.items]
     params = filters.params()
     next_query = None
     if result.next_cursor:
