@@ -293,3 +293,32 @@ def test_another_workspaces_key_opens_cases_only_there(
     assert not _cases(service_ws).exists()
     case = _cases(other_workspace).get()
     assert case.contact_id is None  # our contact with that number is not theirs
+
+
+@pytest.mark.django_db
+def test_end_to_end_through_a_webhook_gateway(
+    client, service_ws, texter, django_capture_on_commit_callbacks
+):
+    """The gateway (a local HTTP server that checks our signature) posts a text in; the
+    case is opened and its acknowledgement goes out through the gateway, signed."""
+    from guanxi.integrations.tests.http_provider import ProviderServer
+
+    server = ProviderServer().start()
+    try:
+        account = ProviderAccount.objects.create(
+            workspace=service_ws,
+            kind=ProviderKind.SMS,
+            provider="webhook",
+            options={"send_url": server.url},
+        )
+        server.secret = account.secret
+        with django_capture_on_commit_callbacks(execute=True):
+            _text(client, account, "空调不制冷")
+        case = _cases(service_ws).get()
+        [(_headers, payload, signature_ok)] = server.requests
+        assert signature_ok
+        assert payload["to"] == MOBILE and case.number in payload["text"]
+        ack = _outbound(service_ws).get()
+        assert (ack.state, ack.provider, ack.provider_message_id) == ("sent", "webhook", "gw-1")
+    finally:
+        server.stop()
