@@ -366,3 +366,23 @@ def test_same_token_value_never_matches_another_workspace(admin, emailed, other_
     assert surveys.survey_lookup(survey_token(mine)).survey.pk == mine.pk
     assert surveys.survey_lookup(survey_token(theirs)).survey.pk == theirs.pk
     assert survey_token(mine) != survey_token(theirs)
+
+
+# --- merges and personal data ----------------------------------------------------------------------
+
+
+def test_merge_moves_surveys_and_erasure_empties_comment(admin, emailed, service_ws):
+    from guanxi.service import surveys_ui
+
+    resolved_case(admin, emailed)
+    survey = _surveys(service_ws).get()
+    surveys.survey_answer(token=survey_token(survey), score=3, comment="我的电话是 138…")
+    survivor = ContactFactory(workspace=service_ws, name="李娜（合并后）")
+    exported = surveys_ui._personal_surveys(service_ws.pk, emailed)["service.surveys"]
+    assert exported[0]["comment"].startswith("我的电话") and exported[0]["score"] == 3
+    surveys_ui._mover("contact")(workspace=service_ws, survivor=survivor, merged=emailed)
+    survey.refresh_from_db()
+    assert survey.contact_id == survivor.pk
+    assert surveys_ui._erase_surveys(service_ws.pk, survivor) == {"service.surveys": 1}
+    survey.refresh_from_db()
+    assert (survey.comment, survey.sent_to, survey.score) == ("", "", 3)
