@@ -37,7 +37,7 @@ def seen():
         sms.sms_link(message, object_key="test.thing", object_id=7)
         return True
 
-    sms.register_inbound_handler("test.recorder", handler)
+    sms.register_inbound_handler("test.recorder", handler, order=1)
     yield got
     sms.unregister_inbound_handler("test.recorder")
 
