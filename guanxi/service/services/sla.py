@@ -28,13 +28,14 @@ import zoneinfo
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.activities.services.notifications import notify
+from guanxi.activities.models import Notification
 from guanxi.common.errors import ApplicationError, Conflict, FieldErrors, NotFound
 from guanxi.platform import audit, permissions
 from guanxi.platform.models import Action, AuditAction, User, Workspace
@@ -973,7 +974,10 @@ class _Escalation:
         self.stage = stage
         self.now = now
         self.events: list[CaseEvent] = []
+        self.notes: list[Notification] = []
         self.zones: dict[str, zoneinfo.ZoneInfo] = {}
+        self._workspace_language: str | None = None
+        self._policies: list[SlaPolicy] | None = None
 
     def event(self, case: Case, kind: str, *, from_value="", to_value="", note="") -> None:
         self.events.append(
@@ -1006,24 +1010,53 @@ class _Escalation:
         )
         return due.astimezone(self._zone(zone_name)).strftime("%Y-%m-%d %H:%M")
 
+    def language(self, user: User) -> str:
+        if user.language:
+            return user.language
+        if self._workspace_language is None:
+            self._workspace_language = (
+                Workspace.objects.filter(pk=self.workspace_id)
+                .values_list("language", flat=True)
+                .first()
+                or settings.LANGUAGE_CODE
+            )
+        return self._workspace_language
+
     def tell(self, case: Case, users, *, title, body) -> None:
+        """In-app notifications (as ``notifications.notify`` writes them, in each user's
+        language), collected and written with one bulk insert per batch: a sweep after an
+        outage may notify thousands."""
         seen = set()
+        url = case_url(case.pk)
         for user in users:
             if user is None or not user.is_active or user.pk in seen:
                 continue
             seen.add(user.pk)
-            notify(
-                workspace=self.workspace_id,
-                user=user,
-                title=title,
-                body=body,
-                params={
-                    "number": case.number,
-                    "subject": case.subject,
-                    "due": self.due_text(case, user),
-                },
-                url=case_url(case.pk),
+            params = {
+                "number": case.number,
+                "subject": case.subject,
+                "due": self.due_text(case, user),
+            }
+            with translation.override(self.language(user)):
+                self.notes.append(
+                    Notification(
+                        workspace_id=self.workspace_id,
+                        user=user,
+                        title=(str(title) % params)[:200],
+                        body=(str(body) % params)[:500],
+                        url=url[:300],
+                    )
+                )
+
+    def policies(self) -> list[SlaPolicy]:
+        """The workspace's active policies, loaded once (a raised priority picks again)."""
+        if self._policies is None:
+            self._policies = list(
+                SlaPolicy.objects.in_workspace(self.workspace_id)
+                .filter(active=True)
+                .select_related("calendar")
             )
+        return self._policies
 
     def messages(self):
         if self.stage == EscalationWhen.WARNING:
@@ -1051,11 +1084,7 @@ def _escalate(workspace_id: int, ids: list[int], target: str, stage: str, now) -
         Case.objects.in_workspace(workspace_id)
         .filter(pk__in=ids)
         .select_related(
-            "assignee__workspace",
-            "queue__supervisor__workspace",
-            "sla_policy__calendar",
-            "account",
-            "contact",
+            "assignee", "queue__supervisor", "sla_policy__calendar", "account", "contact"
         )
         .order_by("pk")
     )
@@ -1064,7 +1093,7 @@ def _escalate(workspace_id: int, ids: list[int], target: str, stage: str, now) -
     for rule in (
         EscalationRule.objects.in_workspace(workspace_id)
         .filter(policy_id__in=policy_ids, when=stage, target__in=[target, EscalationTarget.ANY])
-        .select_related("user__workspace", "queue")
+        .select_related("user", "queue")
         .order_by("position", "pk")
     ):
         rules[rule.policy_id].append(rule)
@@ -1134,6 +1163,7 @@ def _escalate(workspace_id: int, ids: list[int], target: str, stage: str, now) -
             escalation_level=F("escalation_level") + 1
         )
     CaseEvent.objects.bulk_create(work.events, batch_size=500)
+    Notification.objects.bulk_create(work.notes, batch_size=500)
     return len(changed) + len(escalated_only)
 
 
@@ -1182,7 +1212,7 @@ def _raise_priority(work: _Escalation, case: Case) -> bool:
         return False
     old = case.priority
     case.priority = old - 1
-    sla_clock.sla_reapply(case, now=work.now)
+    sla_clock.sla_reapply(case, now=work.now, policies=work.policies())
     work.event(
         case,
         CaseEventKind.PRIORITY,

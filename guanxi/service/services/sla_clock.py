@@ -58,19 +58,29 @@ def customer_class(case) -> str:
     return ""
 
 
-def policy_for(*, workspace_id: int, customer_class: str, priority: int | None):
+def policy_for(*, workspace_id: int, customer_class: str, priority: int | None, policies=None):
     """The most specific active policy: class and priority, else class, else priority,
-    else one for any case; None when none applies. One query (with the calendar)."""
+    else one for any case; None when none applies. One query (with the calendar), or none
+    when ``policies`` (the workspace's active ones, loaded by the caller) are given."""
     from ..models import SlaPolicy
 
     klass = (customer_class or "").upper()
     classes = [klass, ""] if klass in CLASSES else [""]
-    candidates = (
-        SlaPolicy.objects.in_workspace(workspace_id)
-        .filter(active=True, customer_class__in=classes)
-        .filter(Q(priority=priority) | Q(priority__isnull=True))
-        .select_related("calendar")
-    )
+    if policies is None:
+        candidates = (
+            SlaPolicy.objects.in_workspace(workspace_id)
+            .filter(active=True, customer_class__in=classes)
+            .filter(Q(priority=priority) | Q(priority__isnull=True))
+            .select_related("calendar")
+        )
+    else:
+        candidates = [
+            p
+            for p in policies
+            if p.active
+            and p.customer_class in classes
+            and (p.priority is None or p.priority == priority)
+        ]
     best, best_rank = None, -1
     for policy in candidates:
         rank = (2 if policy.customer_class else 0) + (1 if policy.priority is not None else 0)
@@ -79,11 +89,14 @@ def policy_for(*, workspace_id: int, customer_class: str, priority: int | None):
     return best
 
 
-def _choose(case):
+def _choose(case, policies=None):
     policy = policy_for(
-        workspace_id=case.workspace_id, customer_class=customer_class(case), priority=case.priority
+        workspace_id=case.workspace_id,
+        customer_class=customer_class(case),
+        priority=case.priority,
+        policies=policies,
     )
-    if policy is None:
+    if policy is None and policies is None:
         from ..models import WorkCalendar
 
         if not WorkCalendar.objects.in_workspace(case.workspace_id).exists():
@@ -220,12 +233,13 @@ def sla_first_response(case, *, now) -> None:
         case.response_breached_at = now
 
 
-def sla_reapply(case, *, now) -> None:
+def sla_reapply(case, *, now, policies=None) -> None:
     """Priority or customer changed: choose the policy again and work the due times out
     again, keeping the business minutes already used (from the case's opening when it had
-    no policy before)."""
+    no policy before). ``policies``: the workspace's active policies when the caller (the
+    sweep) has them loaded already."""
     old = case.sla_policy if case.sla_policy_id else None
-    new = _choose(case)
+    new = _choose(case, policies)
     used: dict[str, int] = {}
     if old is not None:
         calendar = _calendar(old)
