@@ -32,13 +32,13 @@ class ResultsFilterForm(forms.Form):
         label=_("Answers"),
         required=False,
         choices=[
-            (selectors.ANSWERED, _("Answered")),
+            (selectors.ANSWERED, pgettext_lazy("surveys", "Answered")),
             (selectors.PENDING, _("Not answered yet")),
             (selectors.ALL, pgettext_lazy("surveys", "All")),
         ],
     )
     score = forms.TypedChoiceField(
-        label=_("Score"),
+        label=pgettext_lazy("survey score", "Score"),
         required=False,
         coerce=int,
         empty_value=None,

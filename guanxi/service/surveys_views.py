@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_http_methods
 
 from guanxi.common.errors import ApplicationError
@@ -120,9 +120,9 @@ def survey_export(request):
         gettext("Agent"),
         gettext("Customer"),
         gettext("Channel"),
-        gettext("Sent"),
-        gettext("Answered"),
-        gettext("Score"),
+        pgettext("surveys", "Sent"),
+        pgettext("surveys", "Answered"),
+        pgettext("survey score", "Score"),
         gettext("Comment"),
     ]
 
@@ -307,7 +307,7 @@ def _language(request, survey) -> str:
 def _public(request, template: str, context: dict, *, status: int = 200) -> HttpResponse:
     response = render(request, f"service/surveys/{template}", context, status=status)
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 
@@ -359,11 +359,11 @@ def survey_answer_page(request, token: str):
             {
                 **base,
                 "scores": [
-                    (5, gettext("Very satisfied")),
-                    (4, gettext("Satisfied")),
-                    (3, gettext("Neutral")),
-                    (2, gettext("Dissatisfied")),
-                    (1, gettext("Very dissatisfied")),
+                    (5, pgettext("survey score", "Very satisfied")),
+                    (4, pgettext("survey score", "Satisfied")),
+                    (3, pgettext("survey score", "Neutral")),
+                    (2, pgettext("survey score", "Dissatisfied")),
+                    (1, pgettext("survey score", "Very dissatisfied")),
                 ],
                 "chosen": request.POST.get("score", "")
                 if answering

@@ -60,7 +60,7 @@ def test_public_page_answer_once(admin, agent, emailed):
     html = page.content.decode()
     assert case.number in html and 'name="score"' in html and 'type="radio"' in html
     assert 'name="viewport"' in html and page["Cache-Control"] == "no-store"
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     # A post without the CSRF token is refused and changes nothing.
     assert client.post(url, {"score": "4"}).status_code == 403
     csrf = client.cookies["csrftoken"].value
