@@ -172,8 +172,11 @@ def _can_change(request) -> bool:
 
 @page
 def sla_policies(request):
-    """The policies (most specific first applies) and a form to add one."""
+    """The policies (most specific first applies) and a form to add one. A workspace's
+    first visit makes the defaults (as its first case would)."""
     scope = actor_scope(request)
+    permissions.require(request.user, CONFIGURATION, Action.READ)
+    services.sla_setup(request.workspace)
     policies = list(selectors.policy_list(**scope))
     calendars = list(selectors.calendar_list(**scope))
     form = PolicyForm(calendars=calendars, initial={"active": True, "warn_at_percent": 80})
@@ -303,8 +306,10 @@ def sla_policy(request, pk: int):
 
 @page
 def sla_calendars(request):
-    """The working calendars and a form to add one."""
+    """The working calendars and a form to add one (the defaults made on a first visit)."""
     scope = actor_scope(request)
+    permissions.require(request.user, CONFIGURATION, Action.READ)
+    services.sla_setup(request.workspace)
     if request.method == "POST":
         form = CalendarForm(request.POST)
         if form.is_valid():

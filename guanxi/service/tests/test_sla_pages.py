@@ -280,5 +280,7 @@ def test_other_workspaces_records_are_404(sla_ws, other_workspace, other_admin):
     response = client.post(f"/service/sla/calendars/{calendar.pk}/", {"op": "delete"})
     assert response.status_code == 404
     assert WorkCalendar.objects.in_workspace(sla_ws).filter(pk=calendar.pk).exists()
-    # Their own policies page does not list ours.
-    assert policy.name not in client.get("/service/sla/policies/").content.decode()
+    # Their own policies page lists their own defaults (made on this first visit), not ours.
+    page = client.get("/service/sla/policies/").content.decode()
+    assert f"/service/sla/policies/{policy.pk}/" not in page
+    assert SlaPolicy.objects.in_workspace(other_workspace).count() == 16
