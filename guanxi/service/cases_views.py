@@ -37,7 +37,7 @@ from .cases_forms import (
     type_choices,
 )
 from .models import CaseEventKind, CasePriority, CaseStatus, CaseType, Queue
-from .objects import CASE, CONFIGURATION
+from .objects import ARTICLE, CASE, CONFIGURATION, DISPATCH, SURVEY
 from .selectors import cases as selectors
 from .services import case_types
 from .services import cases as services
@@ -241,6 +241,7 @@ def case_new(request):
             "form": form,
             "title": gettext("New case"),
             "channel": request.POST.get("channel") or request.GET.get("channel") or "phone",
+            "can_articles": permissions.can(request.user, ARTICLE, Action.READ),
             "stylesheet": STYLES,
         },
     )
@@ -328,6 +329,10 @@ def _detail_context(request, case) -> dict:
         "conversation": list(selectors.case_messages(workspace=workspace, case=case)),
         "events": _events(selectors.case_events(workspace=workspace, case=case)),
         "can_update": can_update,
+        # The other parts' panels load themselves after the page (htmx), when allowed.
+        "can_articles": permissions.can(actor, ARTICLE, Action.READ),
+        "can_dispatch": permissions.can(actor, DISPATCH, Action.READ),
+        "can_surveys": permissions.can(actor, SURVEY, Action.READ),
         "can_edit": can_update and not final,
         "can_reply": can_update,
         "status_buttons": _status_buttons(case) if can_update else [],

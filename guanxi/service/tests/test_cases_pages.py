@@ -133,6 +133,10 @@ def test_queue_filters(agent, other_agent, service_ws, queue, account):
     assert shown(status="all") == {0, 1, 2, 3, 4, 5, 6, 7, 99}
     assert shown(q="上海星河") == {99}  # the customer's name
     assert shown(q="空调") == {99}
+    assert shown(q="不制冷") == {99}  # 3+ characters: the text index
+    assert shown(q="星河") == {99}  # two characters of the customer: the customers' search
+    assert shown(q="批量工单3") == {3}
+    assert shown(q="没有这个词") == set()
     assert shown(q="CS-2000-000008") == {7}  # a number finds it whatever the status
     assert shown(q="cs2000000003") == {2}
 
@@ -237,6 +241,9 @@ def test_case_page_shows_header_conversation_and_history(agent, account, contact
     assert "msg msg-note" in page and "msg msg-out" in page and "msg msg-in" in page
     assert "Wait on the customer" in page and "Resolve" in page
     assert "Opened" in page and "Status changed" in page
+    # The other parts' panels load themselves after the page.
+    assert f"/service/cases/{case.pk}/dispatch/" in page
+    assert f"/service/surveys/case/{case.pk}/" in page and "/service/kb/suggest/" in page
     first = len(queries)
     for i in range(10):
         services.case_reply(

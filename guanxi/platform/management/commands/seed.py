@@ -301,6 +301,9 @@ def _seed_demo_customers(admin: User) -> None:
         return
     seed_sales(workspace=admin.workspace, users=users)
     seed_value(workspace=admin.workspace, users=users)
+    from guanxi.service.demo import seed_demo as seed_service
+
+    seed_service(workspace=admin.workspace, users=users)
 
 
 # --- bulk rows for benchmarks ----------------------------------------------------------------
