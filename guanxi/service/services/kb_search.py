@@ -10,9 +10,10 @@ The title's Chinese words also give their pinyin (mima → 密码). ``search_tit
 title's tokens, ``search_text`` the title's and the body's, space-separated, in order
 (repeats kept: they are the term frequencies).
 
-**Indexes** (migration ``0003_knowledge_search``): on SQLite an FTS5 table (unicode61,
-which splits exactly where the tokens are separated) over both columns, kept in step by
-triggers; on PostgreSQL GIN indexes over ``string_to_array(column, ' ')``. A token is
+**Indexes** (migrations ``0004_knowledge_search``, ``0009_knowledge_search_tsvector``):
+on SQLite an FTS5 table (unicode61, which splits exactly where the tokens are separated)
+over both columns, kept in step by triggers; on PostgreSQL GIN indexes over
+``to_tsvector('simple', column)`` (the same tokens, as they are). A token is
 looked up as a whole word, so one and two character Chinese queries are served by the
 index as well as long ones.
 
@@ -22,7 +23,9 @@ matching published articles (at most ``TERM_CAP``). When more than ``MAX_CANDIDA
 match, a cheap first score (the summed idf of the terms matched, plus again for each term
 in the title, from the title index) keeps the best of them. These are ranked by BM25F in
 Python (a title occurrence weighs ``TITLE_WEIGHT`` body ones), times the share of the
-query's weight they match. ``article_suggest`` takes keywords from free text (jieba's TF-IDF) and
+query's weight they match. The idf needs how many articles are searchable: counted once
+a minute (cached; the services forget it when an article is published, taken back,
+archived, or changes visibility or language). ``article_suggest`` takes keywords from free text (jieba's TF-IDF) and
 searches with them, each weighted by its TF-IDF weight.
 
 Callers check rights; these functions only ever return published articles, and with
@@ -40,8 +43,9 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connections
-from django.db.models import BooleanField, F, Func, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString, mark_safe
 
@@ -62,6 +66,7 @@ MAX_TOKEN_CHARS = 64
 SUGGEST_KEYWORDS = 8
 SUGGEST_MAX_CHARS = 5000
 SNIPPET_CHARS = 140
+TOTAL_SECONDS = 60
 FTS_TABLE = "service_article_fts"
 
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
@@ -207,28 +212,13 @@ def suggest_terms(text: str) -> dict[str, float]:
 # --- index look-ups --------------------------------------------------------------------------------
 
 
-class _TokensContain(Func):
-    """PostgreSQL: ``string_to_array(column, ' ') @> ARRAY[term]`` — the expression of the
-    GIN indexes of migration 0003."""
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, column: str, term: str):
-        super().__init__(F(column))
-        self.term = term
-
-    def as_sql(self, compiler, connection, **extra):
-        column, params = compiler.compile(self.source_expressions[0])
-        return f"string_to_array({column}, ' ') @> %s::text[]", (*params, [self.term])
-
-
 def _fts_query(term: str, column: str | None) -> str:
     phrase = '"' + term.replace('"', '""') + '"'
     return f"{column} : {phrase}" if column else phrase
 
 
 def _match(qs: QuerySet, term: str, *, title_only: bool) -> Q:
+    """The articles with ``term`` among their tokens (of the title only, or of both)."""
     column = "search_title" if title_only else "search_text"
     if connections[qs.db].vendor == "sqlite":
         return Q(
@@ -237,7 +227,17 @@ def _match(qs: QuerySet, term: str, *, title_only: bool) -> Q:
                 (_fts_query(term, "search_title" if title_only else None),),
             )
         )
-    return Q(_TokensContain(column, term))
+    # A sub-query of its own (OFFSET 0: not merged into the outer one), so the planner
+    # reads the matches from the GIN index instead of parsing every row's text while it
+    # walks the outer query's order.
+    lexeme = "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+    return Q(
+        pk__in=RawSQL(
+            f"SELECT id FROM {Article._meta.db_table} "
+            f"WHERE to_tsvector('simple'::regconfig, {column}) @@ %s::tsquery OFFSET 0",
+            (lexeme,),
+        )
+    )
 
 
 def searchable(
@@ -275,7 +275,19 @@ def _idf(n: int, df: int) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
-def _rank(base: QuerySet, weights: dict[str, float], limit: int) -> list[tuple[int, float]]:
+def _total(base: QuerySet, key: str) -> int:
+    """How many articles a search looks through (for the terms' idf): counted once a
+    minute per workspace and filter, since a figure a minute old weighs terms as well."""
+    total = cache.get(key)
+    if total is None:
+        total = base.order_by().count()
+        cache.set(key, total, TOTAL_SECONDS)
+    return total
+
+
+def _rank(
+    base: QuerySet, weights: dict[str, float], limit: int, total_key: str
+) -> list[tuple[int, float]]:
     """(article id, score) of the best ``limit`` articles for weighted terms."""
     if not weights or limit < 1:
         return []
@@ -286,11 +298,16 @@ def _rank(base: QuerySet, weights: dict[str, float], limit: int) -> list[tuple[i
         ids = list(found.order_by("-pk").values_list("pk", flat=True)[:TERM_CAP])
         if ids:
             matches[term] = set(ids)
-            frequency[term] = len(ids) if len(ids) < TERM_CAP else found.order_by().count()
+            frequency[term] = len(ids)
     if not matches:
         return []
-    total = base.order_by().count()
-    idf = {t: _idf(total, frequency[t]) for t in matches}
+    total = max(_total(base, total_key), max(frequency.values()))
+    # A term found TERM_CAP times or more is common: counting its every match exactly
+    # costs more than the search (it is in a good share of the articles, its weight is low
+    # whatever the figure), so it counts as in half of them.
+    idf = {
+        t: _idf(total, df if df < TERM_CAP else max(df, total // 2)) for t, df in frequency.items()
+    }
     # First cut, when there are too many to rank fully: the summed weight of the terms
     # matched, title matches counting more (so a common word's title matches stay in).
     first: dict[int, float] = {}
@@ -354,6 +371,23 @@ def _hits(base: QuerySet, ranked: list[tuple[int, float]], terms: list[str]) -> 
     return hits
 
 
+def _total_key(workspace, public_only: bool, language: str | None) -> str:
+    workspace_id = getattr(workspace, "pk", workspace)
+    return f"kb:searchable:{workspace_id}:{int(bool(public_only))}:{language or ''}"
+
+
+def forget_totals(workspace) -> None:
+    """Count the searchable articles afresh: the services call this when an article is
+    published, taken back, archived, or changes its visibility or language."""
+    cache.delete_many(
+        [
+            _total_key(workspace, public_only, language)
+            for public_only in (False, True)
+            for language in (None, "zh-hans", "en")
+        ]
+    )
+
+
 def article_search(
     *, workspace, query: str, public_only: bool, language: str | None = None, limit: int = 10
 ) -> list[ArticleHit]:
@@ -365,7 +399,8 @@ def article_search(
         return []
     base = searchable(workspace=workspace, public_only=public_only, language=language)
     weights = dict.fromkeys(terms, 1.0)
-    return _hits(base, _rank(base, weights, limit), terms)
+    ranked = _rank(base, weights, limit, _total_key(workspace, public_only, language))
+    return _hits(base, ranked, terms)
 
 
 def article_suggest(
@@ -378,7 +413,8 @@ def article_suggest(
     if not weights:
         return []
     base = searchable(workspace=workspace, public_only=public_only, language=language)
-    return _hits(base, _rank(base, weights, limit), list(weights))
+    ranked = _rank(base, weights, limit, _total_key(workspace, public_only, language))
+    return _hits(base, ranked, list(weights))
 
 
 # --- highlighting ----------------------------------------------------------------------------------
@@ -387,17 +423,19 @@ def article_suggest(
 def _aligned_fold(text: str) -> str:
     """``text`` folded for matching, character for character (the same length), so a match
     in it is a match at the same place in ``text``."""
-    chars = []
-    for ch in text:
-        folded = unicodedata.normalize("NFKC", ch).lower()
-        chars.append(folded if len(folded) == 1 else ch.lower()[:1] or ch)
-    out = "".join(chars)
-    if normalize.has_cjk(out):
-        simplified = normalize.simplified(out)
-        if len(simplified) == len(out):
+    whole = unicodedata.normalize("NFKC", text).lower()
+    if len(whole) != len(text):  # something widened or merged: fold one by one
+        chars = []
+        for ch in text:
+            folded = unicodedata.normalize("NFKC", ch).lower()
+            chars.append(folded if len(folded) == 1 else ch.lower()[:1] or ch)
+        whole = "".join(chars)
+    if normalize.has_cjk(whole):
+        simplified = normalize.simplified(whole)
+        if len(simplified) == len(whole):
             return simplified
-        return "".join(normalize.simplified(ch)[:1] or ch for ch in out)
-    return out
+        return "".join(normalize.simplified(ch)[:1] or ch for ch in whole)
+    return whole
 
 
 def _spans(folded: str, terms: list[str]) -> list[tuple[int, int]]:

@@ -441,6 +441,8 @@ def article_create(
         article.save()
         _new_version(actor, article, note)
         _log_article(actor, article, None, note=note)
+        if publish:
+            kb_search.forget_totals(workspace)
     return article
 
 
@@ -489,6 +491,8 @@ def _apply(actor, article: Article, values: dict, note: str) -> Article:
     article.save()
     if text_changed:
         _new_version(actor, article, note)
+    if "visibility" in values or "language" in values:
+        kb_search.forget_totals(article.workspace_id)
     _log_article(actor, article, before, note=note if text_changed else "")
     return article
 
@@ -537,6 +541,7 @@ def _set_status(actor, workspace, article_id, status: str) -> Article:
             fields.append("published_at")
         article.save(update_fields=fields)
         _log_article(actor, article, before)
+        kb_search.forget_totals(workspace)
     return article
 
 
