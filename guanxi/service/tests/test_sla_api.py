@@ -150,6 +150,7 @@ def test_no_right_is_403_and_nothing_is_written(sla_ws, sla_agent, nobody):
     policy = SlaPolicy.objects.in_workspace(sla_ws).first()
     calendar = WorkCalendar.objects.in_workspace(sla_ws).get()
     day = CalendarDay.objects.in_workspace(sla_ws).first()
+    rule = EscalationRule.objects.in_workspace(sla_ws).filter(policy=policy).first()
     agent = api_for(sla_agent)  # reads the configuration, changes nothing
     assert agent.get("/sla/policies").status_code == 200
     assert agent.get("/sla/dashboard").status_code == 200
@@ -167,6 +168,17 @@ def test_no_right_is_403_and_nothing_is_written(sla_ws, sla_agent, nobody):
     ):
         assert_error(response, 403)
     denied = api_for(nobody)
+    for response in (
+        denied.post("/sla/calendars", {"name": "x"}),
+        denied.patch(f"/sla/calendars/{calendar.pk}", {"name": "x"}),
+        denied.delete(f"/sla/calendars/{calendar.pk}"),
+        denied.post(f"/sla/calendars/{calendar.pk}/days", {"day": "2026-03-02", "kind": "holiday"}),
+        denied.patch(f"/sla/calendars/{calendar.pk}/days/{day.pk}", {"name": "x"}),
+        denied.patch(f"/sla/policies/{policy.pk}/rules/{rule.pk}", {"position": 9}),
+        denied.delete(f"/sla/policies/{policy.pk}/rules/{rule.pk}"),
+        denied.post("/sla/sweep"),
+    ):
+        assert_error(response, 403)
     for path in (
         "/sla/policies",
         f"/sla/policies/{policy.pk}",
@@ -200,8 +212,18 @@ def test_other_workspaces_ids_are_404(sla_ws, other_workspace, other_admin):
         api.get(f"/sla/calendars/{calendar.pk}/days"),
         api.get(f"/sla/calendars/{calendar.pk}/month"),
         api.patch(f"/sla/calendars/{calendar.pk}/days/{day.pk}", {"name": "x"}),
+        api.delete(f"/sla/calendars/{calendar.pk}/days/{day.pk}"),
+        api.post(f"/sla/calendars/{calendar.pk}/days", {"day": "2026-03-02", "kind": "holiday"}),
         api.post(f"/sla/calendars/{calendar.pk}/holidays", {"year": 2026}),
+        api.delete(f"/sla/calendars/{calendar.pk}"),
+        api.post(
+            f"/sla/policies/{policy.pk}/rules", {"when": "breach", "action": "raise_priority"}
+        ),
+        api.patch(f"/sla/policies/{policy.pk}/rules/{rule.pk}", {"position": 9}),
     ):
         assert_error(response, 404)
+    # Their sweep runs over their own workspace only.
+    make_case(sla_ws, now=at(2025, 3, 3, 9), priority=1)
+    assert api.post("/sla/sweep").json()["response_breaches"] == 0
     assert api.get("/sla/policies").json() == []
     assert SlaPolicy.objects.in_workspace(sla_ws).filter(pk=policy.pk).exists()

@@ -284,3 +284,42 @@ def test_other_workspaces_records_are_404(sla_ws, other_workspace, other_admin):
     page = client.get("/service/sla/policies/").content.decode()
     assert f"/service/sla/policies/{policy.pk}/" not in page
     assert SlaPolicy.objects.in_workspace(other_workspace).count() == 16
+
+
+def test_policy_pages_fixed_queries(sla_ws, sla_admin, sla_agent2):
+    client = client_for(sla_admin)
+    policy = SlaPolicy.objects.in_workspace(sla_ws).get(customer_class="B", priority=3)
+    client.get("/service/sla/policies/")
+    with CaptureQueriesContext(connection) as small_list:
+        assert client.get("/service/sla/policies/").status_code == 200
+    with CaptureQueriesContext(connection) as small_one:
+        assert client.get(f"/service/sla/policies/{policy.pk}/").status_code == 200
+    calendar = WorkCalendar.objects.in_workspace(sla_ws).get()
+    for i in range(10):
+        other = services.sla_policy_create(
+            actor=sla_admin,
+            workspace=sla_ws,
+            name=f"备用{i}",
+            customer_class="A",
+            priority=1,
+            calendar_id=calendar.pk,
+            first_response_minutes=10,
+            resolution_minutes=100,
+            active=False,
+        )
+        services.escalation_rule_create(
+            actor=sla_admin,
+            workspace=sla_ws,
+            policy_id=policy.pk,
+            when="breach",
+            action="reassign",
+            user_id=sla_agent2.pk,
+            position=i,
+        )
+        assert other.pk
+    with CaptureQueriesContext(connection) as large_list:
+        assert client.get("/service/sla/policies/").status_code == 200
+    with CaptureQueriesContext(connection) as large_one:
+        assert client.get(f"/service/sla/policies/{policy.pk}/").status_code == 200
+    assert len(large_list) == len(small_list)
+    assert len(large_one) == len(small_one)
