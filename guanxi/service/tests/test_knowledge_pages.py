@@ -356,3 +356,21 @@ def test_users_without_the_right_are_refused(nobody, reader, kb):
         == 403
     )
     assert client.post(reverse("service:kb_article_restore", args=[pk, 1])).status_code == 403
+
+
+def test_suggest_box_include(rf, reader):
+    from django.template import Context, Template
+
+    request = rf.get("/")
+    request.user = reader
+    in_form = Template('<form>{% include "service/knowledge/_suggest_box.html" %}</form>').render(
+        Context({"request": request})
+    )
+    assert 'hx-get="/service/kb/suggest/"' in in_form
+    assert "keyup changed delay:500ms from:closest form" in in_form
+    assert 'hx-include="closest form"' in in_form
+    on_case = Template(
+        '{% include "service/knowledge/_suggest_box.html" with text=subject|add:" "|add:body %}'
+    ).render(Context({"subject": "打印机卡纸", "body": "纸张皱 & <b>"}))
+    assert "/service/kb/suggest/?text=%E6%89%93" in on_case and 'hx-trigger="load"' in on_case
+    assert "<b>" not in on_case
