@@ -60,7 +60,10 @@ class CalendarForm(forms.Form):
         super().__init__(*args, **kwargs)
         for number, label in WEEKDAYS:
             self.fields[f"hours_{number}"] = forms.CharField(
-                label=label, required=False, max_length=200, help_text=HOURS_HELP
+                label=label,
+                required=False,
+                max_length=200,
+                help_text=HOURS_HELP if number == 1 else "",
             )
 
     @classmethod

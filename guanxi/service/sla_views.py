@@ -67,9 +67,11 @@ def _states_chart(board) -> dict:
                 "name": gettext("Open cases"),
                 "type": "pie",
                 "radius": ["40%", "70%"],
+                "label": {"show": False},
                 "data": [
                     {"name": labels[k], "value": v, "itemStyle": {"color": colours[k]}}
                     for k, v in board.states.items()
+                    if v
                 ],
             }
         ],
@@ -347,7 +349,12 @@ def _month_context(request, calendar) -> dict:
     today = timezone.now().date()
     month = selectors.parse_month(request.GET.get("month"), today=today)
     preview = selectors.calendar_month(**actor_scope(request), calendar=calendar, month=month)
-    return {"calendar": calendar, "preview": preview, "month_hours": duration(preview.minutes)}
+    hours = round(preview.minutes / 60, 1)
+    return {
+        "calendar": calendar,
+        "preview": preview,
+        "month_hours": gettext("%(n)s h") % {"n": f"{hours:g}"},
+    }
 
 
 @page
@@ -357,7 +364,7 @@ def sla_calendar(request, pk: int):
     scope = actor_scope(request)
     calendar = selectors.calendar_detail(**scope, calendar_id=pk)
     form = CalendarForm(initial=CalendarForm.initial_for(calendar))
-    day_form = DayForm(initial={"kind": "holiday"})
+    day_form = DayForm(initial={"kind": "holiday"}, prefix="day")
     year_form = LoadYearForm(initial={"year": timezone.now().year})
     if request.method == "POST":
         op = request.POST.get("op")
@@ -373,7 +380,7 @@ def sla_calendar(request, pk: int):
                 messages.success(request, gettext("Day deleted."))
                 return redirect("service:sla_calendar", calendar.pk)
             if op == "add_day":
-                day_form = DayForm(request.POST)
+                day_form = DayForm(request.POST, prefix="day")
                 if day_form.is_valid():
                     services.calendar_day_create(
                         **scope, calendar_id=calendar.pk, **day_form.cleaned_data
@@ -411,12 +418,16 @@ def sla_calendar(request, pk: int):
                 return redirect("service:sla_calendar", calendar.pk)
             target = {"add_day": day_form, "load_year": year_form}.get(op, form)
             add_errors(target, exc, aliases={"week": "hours_1"})
-    days = list(selectors.calendar_days(**scope, calendar=calendar))
+    month = _month_context(request, calendar)
+    year = month["preview"].first.year
+    days = list(selectors.calendar_days(**scope, calendar=calendar, year=year))
     return render(
         request,
         "service/sla/calendar.html",
         {
-            **_month_context(request, calendar),
+            **month,
+            "year": year,
+            "years": selectors.calendar_years(workspace=request.workspace, calendar=calendar),
             "form": form,
             "day_form": day_form,
             "year_form": year_form,

@@ -67,6 +67,16 @@ def calendar_days(*, workspace, actor, calendar, year: int | None = None):
     return qs.order_by("day")
 
 
+def calendar_years(*, workspace, calendar) -> list[int]:
+    """The years that have special days in the calendar (for the days list's year links)."""
+    return [
+        d.year
+        for d in CalendarDay.objects.in_workspace(workspace)
+        .filter(calendar=calendar)
+        .dates("day", "year")
+    ]
+
+
 def policy_list(*, workspace, actor):
     _require_config(actor)
     return (

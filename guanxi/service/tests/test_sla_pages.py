@@ -184,11 +184,12 @@ def test_calendar_week_days_year_and_month_preview(sla_ws, sla_admin):
     assert response.status_code == 302
     assert CalendarDay.objects.in_workspace(sla_ws).filter(calendar=calendar).count() == 39
     response = client.post(
-        url, {"op": "add_day", "day": "2026-03-02", "kind": "holiday", "name": "公司年会"}
+        url,
+        {"op": "add_day", "day-day": "2026-03-02", "day-kind": "holiday", "day-name": "公司年会"},
     )
     assert response.status_code == 302
     row = CalendarDay.objects.in_workspace(sla_ws).get(calendar=calendar, day=dt.date(2026, 3, 2))
-    response = client.post(url, {"op": "add_day", "day": "2026-03-02", "kind": "holiday"})
+    response = client.post(url, {"op": "add_day", "day-day": "2026-03-02", "day-kind": "holiday"})
     assert "already in the calendar" in response.content.decode()
     day_url = f"/service/sla/calendars/{calendar.pk}/days/{row.pk}/"
     assert "公司年会" in client.get(day_url).content.decode()
