@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -311,9 +311,10 @@ def queue_page(
     by priority, then the resolution due time (cases without one last), then id — read by
     keyset (no OFFSET, no COUNT), with type, category, customer, queue and assignee joined.
 
-    A case number typed in the search finds that case whatever the other filters. Each
-    (priority, due set or not) is one index range scan; scans stop when the page is full,
-    so a page runs at most eight queries, usually one.
+    A case number typed in the search finds that case whatever the other filters. On
+    PostgreSQL (and for a search) the page is one query; on SQLite each (priority, due set
+    or not) is one index range scan, stopping when the page is full: at most eight
+    queries, usually one or two.
     """
     limit = clamp_limit(limit)
     now = now or timezone.now()
@@ -341,6 +342,44 @@ def queue_page(
     after = _decode(cursor) if cursor else None
     if after is not None and after[0] is None:
         raise invalid_cursor()
+    if connection.vendor == "postgresql" or filters.q:
+        rows = _one_scan(qs, priorities, after, limit)
+    else:
+        rows = _segments(qs, priorities, after, limit)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode(rows[-1], ordered=True)
+    return QueuePage(items=rows, next_cursor=next_cursor, limit=limit, start=start)
+
+
+def _one_scan(qs: QuerySet, priorities: list[int], after, limit: int) -> list[Case]:
+    """One query in the queue's order (priority, due time with nulls last, id). On
+    PostgreSQL an ascending index keeps NULLs last, so the partial indexes give exactly
+    this order; on SQLite (NULLs first in an index) it serves the search, whose few
+    matches come from the search's own indexes and are sorted."""
+    if len(priorities) == 1:
+        qs = qs.filter(priority=priorities[0])
+    if after is not None:
+        priority, due, pk = after
+        later = Q(priority__gt=priority)
+        if due is None:
+            later |= Q(priority=priority, resolution_due_at__isnull=True, pk__gt=pk)
+        else:
+            later |= Q(priority=priority) & (
+                Q(resolution_due_at__gt=due)
+                | Q(resolution_due_at__isnull=True)
+                | Q(resolution_due_at=due, pk__gt=pk)
+            )
+        qs = qs.filter(priority__gte=priority).filter(later)
+    ordered = qs.order_by("priority", F("resolution_due_at").asc(nulls_last=True), "pk")
+    return list(ordered[: limit + 1])
+
+
+def _segments(qs: QuerySet, priorities: list[int], after, limit: int) -> list[Case]:
+    """Up to eight range scans — per priority, the cases with a due time in its order,
+    then those without — each stopping when the page is full: SQLite's indexes keep NULLs
+    first, so one ``NULLS LAST`` order would sort the whole open set."""
     segments: list[tuple[int, bool]] = [
         (p, has_due) for p in priorities for has_due in (True, False)
     ]
@@ -369,11 +408,7 @@ def queue_page(
         rows.extend(part[:want])
         if len(rows) > limit:
             break
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = _encode(rows[-1], ordered=True)
-    return QueuePage(items=rows, next_cursor=next_cursor, limit=limit, start=start)
+    return rows
 
 
 def _newest(qs: QuerySet, *, cursor, limit, start) -> QueuePage:
