@@ -42,9 +42,7 @@ def test_calendar_policy_and_dashboard_on_a_phone(page, workspace_admin, login, 
     page.goto(f"/service/sla/calendars/{calendar.pk}/?month=2026-01")
     page.evaluate("window.__same_page = true")
     page.click("#sla-month a[aria-label]:last-of-type")
-    page.wait_for_function(
-        "document.querySelector('#sla-month h3').textContent.trim() === '2026-02'"
-    )
+    page.locator("#sla-month h3", has_text="2026-02").wait_for()
     assert page.evaluate("window.__same_page === true")  # no reload
     holidays = page.locator("#sla-month td.sla-day--holiday:not(.sla-day--out)")
     assert holidays.count() == 9  # 春节 15–23 February
