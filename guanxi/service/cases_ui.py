@@ -2,7 +2,7 @@
 360° page, the timeline's sentences for case events) and the hooks it registers with the
 lower apps (a customer merge moves the merged customer's cases and their complaint flag)."""
 
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.activities.timeline_display import register_system_renderer
@@ -36,12 +36,12 @@ for _order, _label, _url_name, _allowed in (
 
 def _opened(data: dict) -> str:
     if data.get("kind") == CaseTypeKind.COMPLAINT:
-        return _t("Complaint %(number)s filed: %(subject)s") % data
-    return _t("Case %(number)s opened: %(subject)s") % data
+        return gettext("Complaint %(number)s filed: %(subject)s") % data
+    return gettext("Case %(number)s opened: %(subject)s") % data
 
 
 def _resolved(data: dict) -> str:
-    return _t("Case %(number)s resolved: %(subject)s") % data
+    return gettext("Case %(number)s resolved: %(subject)s") % data
 
 
 register_system_renderer(EVENT_CASE_OPENED, _opened)
