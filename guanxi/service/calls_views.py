@@ -17,7 +17,7 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import OperationalError, close_old_connections
+from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -362,23 +362,22 @@ def pop_stream(request):
         deadline = time.monotonic() + seconds
         beat = time.monotonic() + HEARTBEAT_SECONDS
         yield "retry: 500\n: open\n\n"
-        try:
-            while time.monotonic() < deadline:
-                try:
-                    pops = services.pop_claim(actor=user, workspace=workspace, after_id=last)
-                except OperationalError:
-                    pops = []  # a locked SQLite table: ask again on the next tick
-                for pop in pops:
-                    last = max(last, pop.pk)
-                    with translation.override(language):
-                        data = json.dumps(_pop_data(pop), ensure_ascii=False)
-                    yield f"id: {pop.pk}\nevent: pop\ndata: {data}\n\n"
-                if time.monotonic() >= beat:
-                    beat = time.monotonic() + HEARTBEAT_SECONDS
-                    yield ": keep-alive\n\n"
-                time.sleep(POLL_SECONDS)
-        finally:
-            close_old_connections()
+        # Django closes the database connection when the response is closed
+        # (request_finished), as for any other request.
+        while time.monotonic() < deadline:
+            try:
+                pops = services.pop_claim(actor=user, workspace=workspace, after_id=last)
+            except OperationalError:
+                pops = []  # a locked SQLite table: ask again on the next tick
+            for pop in pops:
+                last = max(last, pop.pk)
+                with translation.override(language):
+                    data = json.dumps(_pop_data(pop), ensure_ascii=False)
+                yield f"id: {pop.pk}\nevent: pop\ndata: {data}\n\n"
+            if time.monotonic() >= beat:
+                beat = time.monotonic() + HEARTBEAT_SECONDS
+                yield ": keep-alive\n\n"
+            time.sleep(POLL_SECONDS)
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache"
