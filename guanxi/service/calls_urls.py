@@ -15,6 +15,7 @@ urlpatterns = [
     path("calls/dial/", views.dial, name="call_dial"),
     path("calls/pops/stream/", views.pop_stream, name="call_pop_stream"),
     path("calls/pops/next/", views.pop_next, name="call_pop_next"),
+    path("calls/pops/<int:pk>/claim/", views.pop_claim, name="call_pop_claim"),
     path("calls/widget/", views.widget, name="call_widget"),
     path("calls/<int:pk>/", views.call_detail, name="call_detail"),
 ]

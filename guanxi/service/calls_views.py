@@ -6,8 +6,9 @@ Screen pops reach the agent's open pages by server push: ``pop_stream`` is an
 EventSource stream that looks for the user's unclaimed pops five times a second and closes
 after ``CALL_POP_STREAM_SECONDS`` (25 by default) so no worker is held for long; the
 browser reconnects by itself, sending ``Last-Event-ID``. Where EventSource is missing the
-page asks ``pop_next`` every 2 seconds (htmx). Either way a pop is claimed by the first
-page that reads it (see ``services.telephony``).
+page asks ``pop_next`` every 2 seconds (htmx). A page shows a pop it heard of only after
+claiming it (``pop_claim``): the first page wins, so a pop shows once (see
+``services.telephony``).
 """
 
 from __future__ import annotations
@@ -330,6 +331,7 @@ def _pop_data(pop) -> dict:
         "id": pop.pk,
         "call_id": pop.call_id,
         "url": pop.url,
+        "claim_url": reverse("service:call_pop_claim", args=[pop.pk]),
         "caller": pop.caller,
         "title": _pop_title(pop),
         "html": _pop_html(pop),
@@ -366,7 +368,7 @@ def pop_stream(request):
         # (request_finished), as for any other request.
         while time.monotonic() < deadline:
             try:
-                pops = services.pop_claim(actor=user, workspace=workspace, after_id=last)
+                pops = services.pops_new(actor=user, workspace=workspace, after_id=last)
             except OperationalError:
                 pops = []  # a locked SQLite table: ask again on the next tick
             for pop in pops:
@@ -385,11 +387,23 @@ def pop_stream(request):
     return response
 
 
+@require_POST
+def pop_claim(request, pk: int):
+    """The page that heard of a pop asks to show it: ``{"claimed": true}`` for the first
+    page, 409 ``{"claimed": false}`` for any other (CSRF checked)."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"claimed": False}, status=401)
+    if not permissions.can(request.user, CALL, Action.READ):
+        return JsonResponse({"claimed": False}, status=403)
+    claimed = services.pop_claim(**actor_scope(request), pop_id=pk)
+    return JsonResponse({"claimed": claimed}, status=200 if claimed else 409)
+
+
 @page
 def pop_next(request):
     """The polling fallback (htmx every 2 s): the next pop's banner, or 204 (nothing)."""
     permissions.require(request.user, CALL, Action.READ)
-    pops = services.pop_claim(**actor_scope(request), after_id=_last_event_id(request))
+    pops = services.pops_claim_next(**actor_scope(request))
     if not pops:
         return HttpResponse(status=204)
     return HttpResponse("".join(_pop_html(pop) for pop in pops))

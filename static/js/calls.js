@@ -2,8 +2,9 @@
 // call widget (service/calls/_widget.html) only for users who take or place calls.
 //
 // Pops: an EventSource on the widget's stream URL (the server closes it every ~25 s and
-// the browser reconnects with Last-Event-ID); without EventSource, htmx asks the "next"
-// URL every 2 s. A pop is a banner with an "Open" button. It opens the page by itself only
+// the browser reconnects with Last-Event-ID) tells of new pops, and the page claims one
+// before showing it; without EventSource, htmx asks the "next" URL every 2 s (which
+// claims). A pop is a banner with an "Open" button. It opens the page by itself only
 // when the agent ticked "Open by itself" (kept in localStorage) and nothing has been typed
 // into a form on the current page, so a pop never throws away a half-written form.
 //
@@ -50,6 +51,18 @@
   function prepare(banner) {
     var check = banner.querySelector("[data-call-auto-open]");
     if (check) check.checked = autoOpen();
+  }
+
+  // Every open page hears of a pop; the first to claim it shows it (one banner, even with
+  // two tabs).
+  function claimAndShow(pop) {
+    fetch(pop.claim_url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken() }
+    }).then(function (response) {
+      if (response.ok) show(pop);
+    }).catch(function () { /* the next page will hear of newer pops */ });
   }
 
   function show(pop) {
@@ -125,7 +138,9 @@
   if (window.EventSource) {
     var source = new EventSource(streamUrl);
     source.addEventListener("pop", function (event) {
-      try { show(JSON.parse(event.data)); } catch (e) { /* a broken event is skipped */ }
+      var pop;
+      try { pop = JSON.parse(event.data); } catch (e) { return; /* a broken event is skipped */ }
+      claimAndShow(pop);
     });
     window.guanxiCalls.source = source;
   } else if (window.htmx && shell.dataset.nextUrl) {

@@ -17,9 +17,12 @@ to date (agent, customer, duration, outcome, recording link).
   call entry with its duration, outcome and recording link, linked from ``entry_id``): a
   second *ended* for the same call logs nothing more.
 
-Pops are claimed, not broadcast: the first of the agent's open pages that reads a pop marks
-it delivered (a conditional UPDATE), so one pop shows once even with two tabs open. A pop
-nobody read within ``POP_TTL`` is not shown any more (the phone stopped ringing).
+Pops are claimed, not broadcast: every open page of the agent's hears of a new pop, and the
+first that claims it (a conditional UPDATE) shows it, so one pop shows once even with two
+tabs open. The claim comes from the page, not from the stream: a stream whose page is
+gone (the agent moved on; the server learns it only at the next write) cannot swallow a
+pop. A pop nobody claimed within ``POP_TTL`` is not shown any more (the phone stopped
+ringing).
 """
 
 from __future__ import annotations
@@ -376,25 +379,35 @@ def _pending(actor: User, workspace, *, after_id: int = 0):
     )
 
 
-def pop_claim(*, actor: User, workspace: Workspace | int, after_id: int = 0) -> list[ScreenPop]:
-    """The actor's pops nobody has shown yet (newer than ``after_id``), each marked
-    delivered by this call — the first page to claim a pop shows it, no other. One indexed
-    query when there is nothing (the stream asks five times a second)."""
-    candidates = list(_pending(actor, workspace, after_id=after_id).order_by("id")[:10])
-    if not candidates:
-        return []
-    now = timezone.now()
-    claimed = []
-    rows = ScreenPop.objects.in_workspace(workspace)
-    for pop in candidates:
-        if rows.filter(pk=pop.pk, delivered_at__isnull=True).update(delivered_at=now):
-            pop.delivered_at = now
-            claimed.append(pop)
-    if claimed:
-        ids = [p.pk for p in claimed]
-        loaded = {p.pk: p for p in rows.filter(pk__in=ids).select_related("account", "contact")}
-        claimed = [loaded.get(p.pk, p) for p in claimed]
-    return claimed
+def pops_new(*, actor: User, workspace: Workspace | int, after_id: int = 0) -> list[ScreenPop]:
+    """The actor's pops nobody has claimed yet, newer than ``after_id``, oldest first, with
+    their customer loaded: what the pop stream sends (it asks five times a second; one
+    indexed query, ``screenpop_ws_user``)."""
+    return list(
+        _pending(actor, workspace, after_id=after_id)
+        .select_related("account", "contact")
+        .order_by("id")[:10]
+    )
+
+
+def pop_claim(*, actor: User, workspace: Workspace | int, pop_id: int) -> bool:
+    """Claim one of the actor's pops for the page that will show it: True for the first
+    page that asks, False for any other (a second tab) and for a pop that is not the
+    actor's. One conditional UPDATE, so two tabs asking at once cannot both win."""
+    return bool(
+        ScreenPop.objects.in_workspace(workspace)
+        .filter(pk=pop_id, user=actor, delivered_at__isnull=True)
+        .update(delivered_at=timezone.now())
+    )
+
+
+def pops_claim_next(*, actor: User, workspace: Workspace | int) -> list[ScreenPop]:
+    """The polling fallback: the actor's unclaimed pops, each claimed by this call."""
+    return [
+        pop
+        for pop in pops_new(actor=actor, workspace=workspace)
+        if pop_claim(actor=actor, workspace=workspace, pop_id=pop.pk)
+    ]
 
 
 def pops_pending(*, actor: User, workspace: Workspace) -> list[ScreenPop]:

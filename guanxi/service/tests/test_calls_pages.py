@@ -222,9 +222,18 @@ def test_the_stream_delivers_a_pop_once_to_its_agent(service_ws, agent_a, agent_
     text = read_stream(client_for(agent_a))
     assert f"id: {pop.pk}\nevent: pop\n" in text
     assert "Incoming call from 张伟 (Acme)" in text and f"/customers/contacts/{caller.pk}/" in text
+    assert f'"claim_url": "/service/calls/pops/{pop.pk}/claim/"' in text
+    # A stream only tells; the page that claims it first shows it, a second tab does not.
+    pop.refresh_from_db()
+    assert pop.delivered_at is None
+    assert client_for(agent_b).post(f"/service/calls/pops/{pop.pk}/claim/").status_code == 409
+    first = client_for(agent_a).post(f"/service/calls/pops/{pop.pk}/claim/")
+    assert first.status_code == 200 and first.json() == {"claimed": True}
+    second = client_for(agent_a).post(f"/service/calls/pops/{pop.pk}/claim/")
+    assert second.status_code == 409 and second.json() == {"claimed": False}
+    assert client_for(agent_a).get(f"/service/calls/pops/{pop.pk}/claim/").status_code == 405
     pop.refresh_from_db()
     assert pop.delivered_at is not None
-    # Claimed: a second tab (or a reconnect) does not show it again.
     assert "event: pop" not in read_stream(client_for(agent_a))
 
 
@@ -287,7 +296,11 @@ def test_no_right_and_another_workspace_get_nothing(
                 "/service/calls/pops/stream/",
             ):
                 assert client.get(url).status_code == denied, url
-            for url in ("/service/calls/dial/", "/service/calls/settings/provider/"):
+            for url in (
+                "/service/calls/dial/",
+                "/service/calls/settings/provider/",
+                f"/service/calls/pops/{pop.pk}/claim/",
+            ):
                 assert client.post(url, {"phone": KNOWN, "provider": "console"}).status_code == 403
         else:
             assert client.get(f"/service/calls/{head.pk}/").status_code == 404
@@ -297,6 +310,7 @@ def test_no_right_and_another_workspace_get_nothing(
             )
             assert "event: pop" not in read_stream(client)
             assert client.get("/service/calls/pops/next/").status_code == 204
+            assert client.post(f"/service/calls/pops/{pop.pk}/claim/").status_code == 409
     pop.refresh_from_db()
     assert pop.delivered_at is None
     assert not CallEvent.objects.in_workspace(other_workspace).exists()

@@ -48,10 +48,12 @@ def test_a_known_caller_pops_their_page_for_the_right_agent(service_ws, agent_a,
     head = CallEvent.objects.in_workspace(service_ws).get()
     assert head.agent_id == agent_a.pk and head.contact_id == caller.pk
     # Agent B has nothing to claim; agent A claims it once.
-    assert services.pop_claim(actor=agent_b, workspace=service_ws) == []
-    claimed = services.pop_claim(actor=agent_a, workspace=service_ws)
-    assert [p.pk for p in claimed] == [pop.pk]
-    assert services.pop_claim(actor=agent_a, workspace=service_ws) == []
+    assert services.pops_new(actor=agent_b, workspace=service_ws) == []
+    assert not services.pop_claim(actor=agent_b, workspace=service_ws, pop_id=pop.pk)
+    assert [p.pk for p in services.pops_new(actor=agent_a, workspace=service_ws)] == [pop.pk]
+    assert services.pop_claim(actor=agent_a, workspace=service_ws, pop_id=pop.pk)
+    assert not services.pop_claim(actor=agent_a, workspace=service_ws, pop_id=pop.pk)
+    assert services.pops_new(actor=agent_a, workspace=service_ws) == []
 
 
 def test_a_company_line_pops_the_account(service_ws, agent_a, caller):
