@@ -116,7 +116,7 @@
         else toast((data.error && data.error.message) || response.statusText, "error");
       });
     }).catch(function () {
-      toast(shell.dataset.dialFailed || "Call failed", "error");
+      toast(shell.dataset.dialFailed, "error");
     });
   });
 
