@@ -127,6 +127,16 @@ def test_an_incoming_call_pops_the_right_customer_for_the_right_agent(
         assert dialled.count() == 1
         row = dialled.get()
         assert row.callee == KNOWN and row.agent_id == agents[0].pk and row.caller == "8001"
+
+        # The call log on a phone: one row per call, nothing scrolls sideways.
+        page_a.set_viewport_size({"width": 390, "height": 844})
+        page_a.goto("/service/calls/")
+        rows = page_a.locator("#call-rows tr")
+        assert rows.count() == 3  # two incoming calls and the one dialled
+        assert "张伟" in page_a.locator("#call-rows").inner_text()
+        width = page_a.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= 390, f"the call log is {width}px wide on a 390px screen"
+        screenshot(page_a, "calls-log-phone")
     finally:
         context_a.close()
         context_b.close()
