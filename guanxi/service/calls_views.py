@@ -135,7 +135,7 @@ def _settings_context(request, *, provider_form=None, simulate_form=None):
         "simulate_form": simulate_form or SimulateForm(workspace=request.workspace),
         "webhook_url": webhook_url,
         "secret": account.secret if account is not None and can_change else "",
-        "console": account is not None and account.provider == telephony.ConsoleProvider.name,
+        "console": account is None or account.provider == telephony.ConsoleProvider.name,
     }
 
 

@@ -593,7 +593,8 @@ def telephony_provider_rotate_secret(*, actor: User, workspace: Workspace) -> Pr
 
 def call_simulate(*, actor: User, workspace: Workspace, caller: str, agent_id: int) -> Received:
     """Development: an incoming call from ``caller`` for the agent ``agent_id`` through the
-    console provider, as if the switch had sent it (the agent's page pops)."""
+    console provider, as if the switch had sent it (the agent's page pops). Works with no
+    provider set up; refused while a real provider is."""
     permissions.require(actor, CONFIGURATION, Action.UPDATE)
     errors = FieldErrors()
     number = telephony.phone_e164(caller)
@@ -611,7 +612,14 @@ def call_simulate(*, actor: User, workspace: Workspace, caller: str, agent_id: i
         errors.add("agent", _("Choose an agent with a phone extension."))
     errors.raise_if_any()
     account = telephony.telephony_account(workspace)
-    if account is None or account.provider != telephony.ConsoleProvider.name:
+    if account is None:
+        # No provider yet: the console's stand-in for the workspace, never saved.
+        account = ProviderAccount(
+            workspace_id=workspace.pk,
+            kind=ProviderKind.TELEPHONY,
+            provider=telephony.ConsoleProvider.name,
+        )
+    if account.provider != telephony.ConsoleProvider.name:
         raise ApplicationError(
             _("Incoming calls can be simulated with the console provider only."),
             code="not_console",

@@ -222,3 +222,28 @@ def test_provider_settings_and_secret(service_ws, agent_a):
     assert telephony.telephony_account(service_ws).options["url"] == "https://cc.example.com/dial"
     with pytest.raises(PermissionDenied):
         services.telephony_provider_update(actor=agent_a, workspace=service_ws, provider="console")
+
+
+def test_simulate_with_no_provider_and_the_command(service_ws, agent_a, caller):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from guanxi.platform.tests.factories import UserFactory
+
+    UserFactory(workspace=service_ws, role_code="administrator")
+    out = StringIO()
+    call_command(
+        "call_simulate", workspace=str(service_ws.pk), caller=KNOWN, extension="8001", stdout=out
+    )
+    assert "Agent A" in out.getvalue()
+    pop = ScreenPop.objects.in_workspace(service_ws).get()
+    assert pop.user_id == agent_a.pk and pop.contact_id == caller.pk
+    assert not ProviderAccount.objects.in_workspace(service_ws).exists()
+    with pytest.raises(CommandError):
+        call_command("call_simulate", workspace=str(service_ws.pk), caller=KNOWN, extension="0")
+    ProviderAccount.objects.create(
+        workspace=service_ws, kind=ProviderKind.TELEPHONY, provider="webhook"
+    )
+    with pytest.raises(CommandError):
+        call_command("call_simulate", workspace=str(service_ws.pk), caller=KNOWN, extension="8001")
