@@ -11,6 +11,7 @@ from guanxi.customers.services import merge
 from guanxi.platform import permissions
 from guanxi.platform.navigation import NavItem, register
 
+from .customer_panels import panel_url
 from .models import Case, CaseTypeKind
 from .objects import CASE, CONFIGURATION
 from .services.cases import EVENT_CASE_OPENED, EVENT_CASE_RESOLVED, refresh_complaint_flags
@@ -51,20 +52,13 @@ register_system_renderer(EVENT_CASE_RESOLVED, _resolved)
 # --- the 360° page ---------------------------------------------------------------------------
 
 
-def _customer_section(request, object_key, record):
-    from .cases_views import customer_section
-
-    return customer_section(request, object_key, record)
-
-
 sections.register(
     sections.Section(
         key="service.cases",
         title=_("Cases"),
         object_keys=(sections.ACCOUNT, sections.CONTACT),
         order=320,
-        loader=_customer_section,
-        template="service/cases/section_customer.html",
+        lazy_url=panel_url("cases"),
         allowed=_can(CASE),
     )
 )

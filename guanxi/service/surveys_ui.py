@@ -18,6 +18,7 @@ from guanxi.customers.services import merge, privacy
 from guanxi.platform import permissions
 from guanxi.platform.navigation import NavItem, register
 
+from .customer_panels import panel_url
 from .models import Survey
 from .objects import CASE, CONFIGURATION, SURVEY
 from .ui import SERVICE
@@ -35,20 +36,13 @@ for order, label, url_name, allowed in (
     register(NavItem(section=SERVICE, label=label, url_name=url_name, order=order, allowed=allowed))
 
 
-def _customer_section(request, object_key, record):
-    from .surveys_views import customer_section
-
-    return customer_section(request, object_key, record)
-
-
 sections.register(
     sections.Section(
         key="service.satisfaction",
         title=gettext_lazy("Satisfaction"),
         object_keys=(sections.ACCOUNT, sections.CONTACT),
         order=420,
-        loader=_customer_section,
-        template="service/surveys/section_customer.html",
+        lazy_url=panel_url("satisfaction"),
         allowed=_can(SURVEY),
     )
 )

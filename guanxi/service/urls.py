@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from . import customer_panels
+
 app_name = "service"
 
 urlpatterns = [
@@ -13,4 +15,9 @@ urlpatterns = [
     path("", include("guanxi.service.knowledge_urls")),
     path("", include("guanxi.service.calls_urls")),
     path("", include("guanxi.service.portal_staff_urls")),
+    path(
+        "customers/<str:kind>/<int:customer_id>/<str:part>/",
+        customer_panels.customer_panel,
+        name="customer_panel",
+    ),
 ]

@@ -225,13 +225,15 @@ def test_dismiss_and_registered_actions(client, workspace, rep):
     email = inbound(workspace, assigned_to=rep)
     signed_in(client, rep)
     url = reverse("activities:email_detail", args=[email.pk])
-    assert "Turn into a case" not in client.get(url).content.decode()
-    email_in.register_triage_action("case", "Turn into a case", lambda **kw: ("service.case", 7))
+    assert "Send to the archive" not in client.get(url).content.decode()
+    email_in.register_triage_action(
+        "archive_test", "Send to the archive", lambda **kw: ("service.case", 7)
+    )
     try:
-        assert "Turn into a case" in client.get(url).content.decode()
-        response = client.post(reverse("activities:email_action", args=[email.pk, "case"]))
+        assert "Send to the archive" in client.get(url).content.decode()
+        response = client.post(reverse("activities:email_action", args=[email.pk, "archive_test"]))
     finally:
-        email_in.unregister_triage_action("case")
+        email_in.unregister_triage_action("archive_test")
     assert response.status_code == 302
     email.refresh_from_db()
     assert (email.related_object_key, email.related_object_id) == ("service.case", 7)

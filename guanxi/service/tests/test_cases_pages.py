@@ -17,6 +17,9 @@ from django.utils import timezone
 
 from guanxi.activities.models import TimelineEntry
 from guanxi.activities.timeline_display import system_text
+from guanxi.customers.tests.factories import AccountFactory
+from guanxi.platform.models import Role
+from guanxi.platform.tests.factories import UserFactory
 from guanxi.service.models import Case, CaseCategory, CaseMessage, CaseType, Queue
 from guanxi.service.services import cases as services
 
@@ -446,8 +449,11 @@ def test_360_section_badge_and_timeline(agent, admin_user, account, contact):
     client = client_for(admin_user)
     page = html(client.get(f"/customers/accounts/{account.pk}/"))
     assert "Open complaint" in page
-    assert "送货太慢" in page and "发票抬头错了" in page
-    assert f"/service/cases/new/?account={account.pk}" in page
+    panel_url = f"/service/customers/account/{account.pk}/cases/"
+    assert panel_url in page  # the section loads after the page
+    panel = html(client.get(panel_url))
+    assert "送货太慢" in panel and "发票抬头错了" in panel
+    assert f"/service/cases/new/?account={account.pk}" in panel
     entry = TimelineEntry.objects.in_workspace(agent.workspace).get(
         related_object_id=complaint.pk, subtype="case_opened"
     )
@@ -458,7 +464,32 @@ def test_360_section_badge_and_timeline(agent, admin_user, account, contact):
     page = html(client.get(f"/customers/accounts/{account.pk}/"))
     assert "Open complaint" not in page
     page = html(client.get(f"/customers/contacts/{contact.pk}/"))
-    assert "Cases" in page
+    assert f"/service/customers/contact/{contact.pk}/cases/" in page
+
+
+def test_360_panels_refused_across_workspaces_and_without_the_right(
+    agent, other_admin, account, service_ws
+):
+    theirs = AccountFactory(workspace=other_admin.workspace, name="别家公司")
+    client = client_for(agent)
+    for part in ("cases", "satisfaction"):
+        assert client.get(f"/service/customers/account/{theirs.pk}/{part}/").status_code == 404
+        assert client.get(f"/service/customers/desk/{account.pk}/{part}/").status_code == 404
+    assert client.get(f"/service/customers/account/{account.pk}/notes/").status_code == 404
+    make_case(agent, account=account, subject="看不见的工单")
+    # Someone who may read customers but not cases: no section, and an empty panel.
+    role = Role.objects.create(
+        workspace=service_ws,
+        name="Customers only",
+        code="customers_only",
+        rights={"customers.account": {"actions": ["read"], "visibility": "all"}},
+    )
+    outsider = client_for(UserFactory(workspace=service_ws, role=role))
+    page = outsider.get(f"/customers/accounts/{account.pk}/")
+    assert page.status_code == 200
+    assert f"/service/customers/account/{account.pk}/cases/" not in html(page)
+    panel = outsider.get(f"/service/customers/account/{account.pk}/cases/")
+    assert panel.status_code == 200 and "看不见的工单" not in html(panel)
 
 
 # --- tenancy and rights ----------------------------------------------------------------------

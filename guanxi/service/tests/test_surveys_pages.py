@@ -266,15 +266,20 @@ def test_360_section_shows_last_scores(admin, agent, emailed, client):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="section-servicesatisfaction"' in html
+    panel_url = reverse("service:customer_panel", args=["contact", emailed.pk, "satisfaction"])
+    assert panel_url in html  # loaded after the page
+    html = client.get(panel_url).content.decode()
     assert "第二次" in html and "3.5" in html
-    account_page = client.get(reverse("customers:account_detail", args=[emailed.account_id]))
-    assert "第一次" in account_page.content.decode()
-    # Someone without surveys has no section.
-    other = ContactFactory(workspace=admin.workspace, name="新客户")
-    assert (
-        "section-servicesatisfaction"
-        not in client.get(reverse("customers:contact_detail", args=[other.pk])).content.decode()
+    account_panel = reverse(
+        "service:customer_panel", args=["account", emailed.account_id, "satisfaction"]
     )
+    assert "第一次" in client.get(account_panel).content.decode()
+    # Someone without surveys: a panel saying so.
+    other = ContactFactory(workspace=admin.workspace, name="新客户")
+    empty = client.get(
+        reverse("service:customer_panel", args=["contact", other.pk, "satisfaction"])
+    )
+    assert empty.status_code == 200 and "Nothing yet." in empty.content.decode()
 
 
 def test_trends_page(admin, agent, emailed, client):
