@@ -17,9 +17,9 @@ Edits carry the ``lock_version`` the user saw: if the case changed since, the ed
 refused with 409 and nothing is written. Every write to the case row bumps it.
 
 The other parts are called at fixed points (their modules are contracts):
-``sla_clock`` (start, pause, resume, first response, re-apply), ``routing.case_route`` (a
-new case without an assignee), ``customer_messages`` (the acknowledgement, each answer),
-``survey_hooks.survey_start`` (on resolution).
+``sla_clock`` (start, pause, resume, first response, re-apply, stop on resolution, reopen),
+``routing.case_route`` (a new case without an assignee), ``customer_messages`` (the
+acknowledgement, each answer), ``survey_hooks.survey_start`` (on resolution).
 """
 
 from __future__ import annotations
@@ -635,7 +635,8 @@ def case_customer_message(
     sms_id: int | None = None,
 ) -> CaseMessage:
     """The customer wrote about their case (portal, e-mail, SMS). A case waiting on them
-    opens again (its SLA clock restarts); a resolved one reopens (``reopened`` counts it).
+    opens again (its SLA clock restarts); a resolved one reopens (``reopened`` counts it;
+    its clock runs again with the time that was left).
     On a closed or cancelled case the message is kept, the status stays, and the assignee
     is told. The caller has matched the case (thread key, portal session)."""
     body = _body(body)
@@ -672,6 +673,7 @@ def case_customer_message(
             row.status = CaseStatus.OPEN
             row.reopened += 1
             row.resolved_at = None
+            sla_clock.sla_reopen(row, now=now)
         _save(row)
         if row.status != old_status:
             case_event(
@@ -766,9 +768,10 @@ def case_change_status(
     lock_version=None,
 ) -> Case:
     """Move a case along its flow (see the module). Waiting on the customer stops the SLA
-    clock and going back restarts it; resolving needs the resolution, puts it on the
-    customer's timeline and sends the satisfaction survey; reopening counts. The customer's
-    open-complaint flag follows."""
+    clock and going back restarts it; resolving needs the resolution, stops the clock, puts
+    it on the customer's timeline and sends the satisfaction survey; reopening counts and
+    runs the clock again with the time that was left. The customer's open-complaint flag
+    follows."""
     _require(actor, Action.UPDATE)
     if status not in CaseStatus.values:
         raise ApplicationError(
@@ -812,10 +815,12 @@ def case_change_status(
             case.resolved_at = now
             case.resolution = resolution
             note = resolution
+            sla_clock.sla_stop(case, now=now)
         elif status == CaseStatus.OPEN and old == CaseStatus.RESOLVED:
             case.reopened += 1
             case.resolved_at = None
             note = str(_("Reopened"))
+            sla_clock.sla_reopen(case, now=now)
         elif status in FINAL_STATUSES:
             case.closed_at = now
         _save(case)

@@ -16,6 +16,12 @@ fields on the given case in memory and the caller saves it in its transaction
   a breach (without escalation: it is answered).
 - ``sla_reapply(case, *, now)``: priority or customer changed: pick the policy again,
   keeping the business time already used.
+- ``sla_stop(case, *, now)``: the case is resolved: the business minutes used are kept
+  (a pause still open is closed first, so the time spent waiting does not count) and a
+  late resolution the sweep had not yet seen is recorded as a breach.
+- ``sla_reopen(case, *, now)``: a resolved case is reopened: the clocks run again from
+  ``now`` with the minutes that were left at its resolution (the time it spent resolved
+  does not count), as after a pause.
 
 The customer's class is the case's account's ``value_class``, else its contact's. A target
 already used up gets a due time of ``now`` (the sweep marks it on its next run unless it
@@ -42,10 +48,13 @@ SLA_FIELDS = (
     "response_used_minutes",
     "resolution_used_minutes",
     "response_breached_at",
+    "resolution_breached_at",
 )
 
 TARGETS = ("response", "resolution")
 CLASSES = ("A", "B", "C")
+# A case in one of these has its clocks stopped (``sla_stop``): its used minutes are kept.
+STOPPED_STATUSES = ("resolved", "closed", "cancelled")
 
 
 def customer_class(case) -> str:
@@ -122,11 +131,20 @@ def _response_running(case) -> bool:
     return case.first_response_at is None
 
 
+def _stopped(case) -> bool:
+    """The clocks do not run: the case waits on the customer or is resolved (or over)."""
+    return case.sla_paused_at is not None or case.status in STOPPED_STATUSES
+
+
 def _used(calendar, case, policy, target: str, now) -> int:
-    """Business minutes of ``target`` used by ``now``: the stored count while paused, else
-    the target less what is left until the due time (plus the overrun past it)."""
-    if case.sla_paused_at is not None:
+    """Business minutes of ``target`` used by ``now``: the stored count while the clock is
+    stopped, else the target less what is left until the due time (plus the overrun)."""
+    if _stopped(case):
         return getattr(case, f"{target}_used_minutes")
+    return _used_running(calendar, case, policy, target, now)
+
+
+def _used_running(calendar, case, policy, target: str, now) -> int:
     due = getattr(case, f"{target}_due_at")
     if due is None:
         return getattr(case, f"{target}_used_minutes")
@@ -215,7 +233,7 @@ def sla_first_response(case, *, now) -> None:
     if case.sla_policy_id is None:
         return
     policy = case.sla_policy
-    if case.sla_paused_at is not None:
+    if _stopped(case):
         used = case.response_used_minutes
     elif case.response_due_at is None:
         return
@@ -246,14 +264,14 @@ def sla_reapply(case, *, now, policies=None) -> None:
         for target in TARGETS:
             used[target] = _used(calendar, case, old, target, now)
     elif new is not None and case.created_at is not None:
-        stop = case.sla_paused_at or now
+        stop = case.sla_paused_at or (case.resolved_at if _stopped(case) else None) or now
         spent = business_time.business_minutes_between(new.calendar, case.created_at, stop)
         used = {"response": spent, "resolution": spent}
     if new is None:
         _clear(case)
         return
     case.sla_policy = new
-    if case.sla_paused_at is not None:
+    if _stopped(case):
         for target in TARGETS:
             if target == "response" and not _response_running(case):
                 continue
@@ -261,5 +279,47 @@ def sla_reapply(case, *, now, policies=None) -> None:
         return
     try:
         _set_times(case, new, _calendar(new), now, used)
+    except business_time.NoWorkingTime:
+        _clear(case)
+
+
+def sla_stop(case, *, now) -> None:
+    """The case is resolved (the caller set its status): the clocks stop. The business
+    minutes each running target used are kept; a pause still open is closed first (its due
+    times worked out again from ``now``, so the time spent waiting does not count and a
+    resolution within the minutes left is on time); a late resolution the sweep had not
+    marked yet is recorded as a breach (nothing escalates: it is resolved)."""
+    if case.sla_paused_at is not None:
+        # The minutes used are those kept at the pause.
+        sla_resume(case, now=now)
+    elif case.sla_policy_id is not None:
+        policy = case.sla_policy
+        calendar = _calendar(policy)
+        for target in TARGETS:
+            if target == "response" and not _response_running(case):
+                continue
+            used = _used_running(calendar, case, policy, target, now)
+            setattr(case, f"{target}_used_minutes", used)
+    if case.sla_policy_id is None:
+        return
+    policy = case.sla_policy
+    if case.resolution_used_minutes > policy.resolution_minutes and (
+        case.resolution_breached_at is None
+    ):
+        case.resolution_breached_at = now
+
+
+def sla_reopen(case, *, now) -> None:
+    """A resolved case is reopened (the caller set its status back to open): the clocks run
+    again from ``now`` with the minutes that were left when it was resolved, under the
+    same policy. Warnings and breaches already marked stay marked: a target used up gets a
+    due time of ``now``, and the sweep warns and breaches what is still to come."""
+    case.sla_paused_at = None
+    if case.sla_policy_id is None:
+        return
+    policy = case.sla_policy
+    used = {t: getattr(case, f"{t}_used_minutes") for t in TARGETS}
+    try:
+        _set_times(case, policy, _calendar(policy), now, used)
     except business_time.NoWorkingTime:
         _clear(case)

@@ -633,7 +633,18 @@ def calls(monkeypatch):
         return record
 
     for module, names in (
-        (sla_clock, ("sla_start", "sla_pause", "sla_resume", "sla_first_response", "sla_reapply")),
+        (
+            sla_clock,
+            (
+                "sla_start",
+                "sla_pause",
+                "sla_resume",
+                "sla_first_response",
+                "sla_reapply",
+                "sla_stop",
+                "sla_reopen",
+            ),
+        ),
         (routing, ("case_route",)),
         (customer_messages, ("case_acknowledge", "case_deliver")),
         (survey_hooks, ("survey_start",)),
@@ -666,13 +677,21 @@ def test_contract_calls_at_the_right_points(agent, calls):
         lock_version=None,
     )
     _status(agent, case, "resolved", resolution="fixed")
+    _status(agent, case, "open")
+    _status(agent, case, "resolved", resolution="fixed again")
+    cases.case_customer_message(workspace=agent.workspace, case=case, body="y", channel="sms")
     assert calls == [
         ("sla_pause", case.pk, "waiting"),
         ("sla_resume", case.pk, "open"),
         ("sla_pause", case.pk, "waiting"),
         ("sla_resume", case.pk, "open"),
         ("sla_reapply", case.pk, "open"),
+        ("sla_stop", case.pk, "resolved"),
         ("survey_start", case.pk, "resolved"),
+        ("sla_reopen", case.pk, "open"),
+        ("sla_stop", case.pk, "resolved"),
+        ("survey_start", case.pk, "resolved"),
+        ("sla_reopen", case.pk, "open"),
     ]
 
 

@@ -2,7 +2,8 @@
 holidays (idempotent, edits kept), calendars and days (validation, clashes, what may not be
 deleted), policies (validation, one active per class and priority, the most specific one
 applies), rights, and the clock: start, pause/resume keeping the time used, the first
-response, re-applying after a priority change, and the real ``case_create`` path."""
+response, re-applying after a priority change, stopping on resolution (a pause closed, a
+late one a breach) and running again on reopening, and the real case services' path."""
 
 from __future__ import annotations
 
@@ -420,6 +421,69 @@ def test_reapply_keeps_the_time_used_under_the_new_policy(sla_ws, class_a):
     assert cal.between(at(2026, 3, 3, 9), case.resolution_due_at) == 3 * 450 - 120
 
 
+def test_resolving_stops_the_clock_and_reopening_runs_it_with_the_time_left(sla_ws, class_c):
+    case = make_case(sla_ws, now=at(2026, 3, 2, 9), priority=3, account=class_c)  # 8 h / 4 d
+    case.status = "resolved"
+    sla_clock.sla_stop(case, now=at(2026, 3, 2, 11))
+    assert (case.response_used_minutes, case.resolution_used_minutes) == (120, 120)
+    assert case.resolution_breached_at is None and case.sla_paused_at is None
+    # Resolved, the clock stands still: a new priority keeps the minutes used at resolution.
+    case.priority = 2  # class C, high: 4 h / 3 d
+    sla_clock.sla_reapply(case, now=at(2026, 3, 3, 15))
+    assert case.sla_policy.priority == 2
+    assert (case.response_used_minutes, case.resolution_used_minutes) == (120, 120)
+    # Reopened on Wednesday: the time it spent resolved does not count.
+    case.status = "open"
+    reopen = at(2026, 3, 4, 9)
+    sla_clock.sla_reopen(case, now=reopen)
+    cal = business_time.business_calendar(case.sla_policy.calendar)
+    assert cal.between(reopen, case.resolution_due_at) == 3 * 450 - 120
+    assert cal.between(reopen, case.resolution_warn_at) == 3 * 450 * 80 // 100 - 120
+    assert cal.between(reopen, case.response_due_at) == 240 - 120
+
+
+def test_resolving_while_waiting_closes_the_pause(sla_ws, class_c, sla_agent):
+    from guanxi.service.selectors.sla import sla_dashboard
+
+    case = make_case(sla_ws, now=at(2026, 3, 2, 9), priority=3, account=class_c)  # 8 h / 4 d
+    case.first_response_at = at(2026, 3, 2, 9, 30)
+    sla_clock.sla_first_response(case, now=case.first_response_at)
+    case.status = "waiting"
+    sla_clock.sla_pause(case, now=at(2026, 3, 2, 10, 30))
+    # Resolved a week later, all of it spent waiting on the customer: on time.
+    resolved = at(2026, 3, 10, 9)
+    case.status, case.resolved_at = "resolved", resolved
+    sla_clock.sla_stop(case, now=resolved)
+    assert case.sla_paused_at is None
+    assert case.resolution_used_minutes == 90 and case.resolution_breached_at is None
+    assert case.resolution_due_at >= resolved
+    case.save()
+    board = sla_dashboard(workspace=sla_ws, actor=sla_agent, now=at(2026, 3, 10, 10))
+    assert board.states["paused"] == 0
+    (row,) = [r for r in board.attainment if (r.customer_class, r.priority) == ("C", 3)]
+    assert (row.resolutions, row.resolutions_met) == (1, 1)
+    # Reopened: the resolution clock runs with what was left; the response is answered.
+    case.status, case.resolved_at = "open", None
+    reopen = at(2026, 3, 11, 9)
+    response_due = case.response_due_at
+    sla_clock.sla_reopen(case, now=reopen)
+    cal = business_time.business_calendar(case.sla_policy.calendar)
+    assert cal.between(reopen, case.resolution_due_at) == 4 * 450 - 90
+    assert case.response_due_at == response_due
+
+
+def test_a_late_resolution_is_a_breach_and_stays_one_after_reopening(sla_ws, class_a):
+    case = make_case(sla_ws, now=at(2026, 3, 2, 9), priority=1, account=class_a)  # 30 min / 4 h
+    case.status = "resolved"
+    sla_clock.sla_stop(case, now=at(2026, 3, 2, 15))  # 180 + 90 business minutes
+    assert case.resolution_used_minutes == 270
+    assert case.resolution_breached_at == at(2026, 3, 2, 15)
+    case.status = "open"
+    sla_clock.sla_reopen(case, now=at(2026, 3, 3, 9))
+    assert case.resolution_due_at == case.resolution_warn_at == at(2026, 3, 3, 9)
+    assert case.resolution_breached_at == at(2026, 3, 2, 15)
+
+
 def test_case_create_starts_the_clock(sla_ws, sla_agent, class_a):
     from guanxi.service.models import CaseType
     from guanxi.service.services import cases as case_services
@@ -437,6 +501,63 @@ def test_case_create_starts_the_clock(sla_ws, sla_agent, class_a):
     case.refresh_from_db()
     assert case.sla_policy.customer_class == "A" and case.sla_policy.priority == 2
     assert case.response_due_at and case.resolution_due_at > case.response_due_at
+
+
+def test_the_case_services_stop_the_clock_on_resolution_and_run_it_on_reopening(
+    sla_ws, sla_agent, class_c, monkeypatch
+):
+    from types import SimpleNamespace
+
+    from guanxi.service.models import Case, CaseType
+    from guanxi.service.services import cases as case_services
+
+    clock = SimpleNamespace(now=lambda: at(2026, 3, 2, 9))
+    monkeypatch.setattr(case_services, "timezone", clock)
+
+    def when(instant):
+        clock.now = lambda: instant
+
+    def move(status, instant, **extra):
+        when(instant)
+        return case_services.case_change_status(
+            actor=sla_agent, workspace=sla_ws, case_id=case.pk, status=status, **extra
+        )
+
+    case_type = CaseType.objects.in_workspace(sla_ws).filter(kind="fault").first()
+    case = case_services.case_create(  # class C, normal: 8 h / 4 days (1,800 minutes)
+        actor=sla_agent,
+        workspace=sla_ws,
+        values={"case_type": case_type.pk, "subject": "扫描仪卡纸", "priority": 3},
+        channel="phone",
+        account=class_c,
+        assign=False,
+        acknowledge=False,
+    )
+    when(at(2026, 3, 2, 9, 30))
+    case_services.case_reply(actor=sla_agent, workspace=sla_ws, case_id=case.pk, body="在查")
+    move("waiting", at(2026, 3, 2, 10))  # 60 minutes used
+    move("open", at(2026, 3, 3, 9))
+    move("resolved", at(2026, 3, 3, 10), resolution="换了搓纸轮")  # 120 used
+    case = Case.objects.in_workspace(sla_ws).get(pk=case.pk)
+    assert case.resolution_used_minutes == 120 and case.sla_paused_at is None
+    assert services.sla_sweep(now=at(2026, 3, 10, 9))["resolution_breaches"] == 0
+    # The customer writes a week later: reopened, due with the 1,680 minutes left.
+    when(at(2026, 3, 11, 9))
+    case_services.case_customer_message(
+        workspace=sla_ws, case=case, body="又卡纸了", channel="portal"
+    )
+    case = Case.objects.in_workspace(sla_ws).get(pk=case.pk)
+    assert case.status == "open" and case.reopened == 1
+    cal = business_time.business_calendar(case.sla_policy.calendar)
+    assert cal.between(at(2026, 3, 11, 9), case.resolution_due_at) == 1800 - 120
+    counts = services.sla_sweep(now=at(2026, 3, 11, 9, 1))
+    assert counts["resolution_breaches"] == counts["resolution_warnings"] == 0
+    # Resolved and reopened by the agent: the same again.
+    move("resolved", at(2026, 3, 11, 10), resolution="清洁了滚轮")  # 180 used
+    move("open", at(2026, 3, 12, 9))
+    case = Case.objects.in_workspace(sla_ws).get(pk=case.pk)
+    assert case.reopened == 2 and case.resolution_used_minutes == 180
+    assert cal.between(at(2026, 3, 12, 9), case.resolution_due_at) == 1800 - 180
 
 
 def test_a_workspace_without_sla_setup_gets_it_with_its_first_case(workspace):

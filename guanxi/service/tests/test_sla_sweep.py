@@ -1,6 +1,7 @@
 """The SLA sweep: a case is warned once and breached once per target (a second sweep finds
 nothing), a breach found before its warning is not warned afterwards, paused and answered
-cases are left alone, each escalation action (notify the assignee, the supervisor, a named
+cases are left alone, a reopened case is swept again with the time it had left (a breach
+before its resolution is not marked twice), each escalation action (notify the assignee, the supervisor, a named
 user; reassign to a user or to a queue; raise the priority one step, not past urgent), the
 escalation level and events, batches, a crash between marking and escalating (the batch
 rolls back and the re-run does it once), and the periodic task."""
@@ -117,6 +118,52 @@ def test_paused_answered_and_closed_cases_are_left_alone(sla_ws, class_c, sla_ag
     assert answered.resolution_warned_at is not None
     waiting.refresh_from_db()
     assert waiting.resolution_warned_at is None
+
+
+def _answered(case, instant):
+    case.first_response_at = instant
+    sla_clock.sla_first_response(case, now=instant)
+
+
+def test_a_reopened_case_is_swept_again_with_the_time_it_had_left(sla_ws, class_c, sla_agent):
+    # Class C, urgent: resolved within a day (450 minutes), warned at 360.
+    case = make_case(sla_ws, now=MONDAY, priority=1, account=class_c, assignee=sla_agent)
+    _answered(case, at(2026, 3, 2, 9, 30))
+    case.status = "resolved"
+    sla_clock.sla_stop(case, now=at(2026, 3, 2, 10))  # 60 minutes used
+    case.save()
+    assert sweep(at(2026, 3, 3, 17))["resolution_breaches"] == 0  # resolved: left alone
+    case.status = "open"
+    sla_clock.sla_reopen(case, now=at(2026, 3, 4, 9))
+    case.save()
+    # 300 more minutes to the warning (15:30 on Wednesday), 390 to the breach (17:00).
+    assert sweep(at(2026, 3, 4, 15, 29))["resolution_warnings"] == 0
+    assert sweep(at(2026, 3, 4, 15, 31))["resolution_warnings"] == 1
+    assert sweep(at(2026, 3, 4, 16, 59))["resolution_breaches"] == 0
+    assert sweep(at(2026, 3, 4, 17, 1))["resolution_breaches"] == 1
+    assert [k for k, _v in events(case)] == ["sla_warning", "sla_breach", "escalated"]
+    case.refresh_from_db()
+    assert case.resolution_warned_at == at(2026, 3, 4, 15, 31)
+    assert case.resolution_breached_at == at(2026, 3, 4, 17, 1)
+
+
+def test_a_case_breached_before_its_resolution_is_not_breached_again_when_reopened(
+    sla_ws, class_c, sla_agent
+):
+    case = make_case(sla_ws, now=MONDAY, priority=1, account=class_c, assignee=sla_agent)
+    _answered(case, at(2026, 3, 2, 9, 30))
+    case.save()
+    assert sweep(at(2026, 3, 3, 9, 30))["resolution_breaches"] == 1
+    case.refresh_from_db()
+    case.status = "resolved"
+    sla_clock.sla_stop(case, now=at(2026, 3, 3, 10))
+    case.save()
+    case.status = "open"
+    sla_clock.sla_reopen(case, now=at(2026, 3, 4, 9))
+    case.save()
+    assert case.resolution_due_at == at(2026, 3, 4, 9)  # used up: due at once
+    assert not any(sweep(at(2026, 3, 4, 9, 1)).values())
+    assert [k for k, _v in events(case)] == ["sla_breach", "escalated"]
 
 
 def _policy(ws, klass="C", priority=1) -> SlaPolicy:
