@@ -6,9 +6,12 @@ and the portal's settings (page and API): rights, other workspaces, bad periods.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -173,6 +176,16 @@ def test_deflection_page(client, portal_ws, admin_user, nobody, other_admin, dat
     client.force_login(other_admin)
     theirs = _page(client, date_from="2026-11-01", date_to="2026-11-03").content.decode()
     assert 'id="figure-searches">0<' in theirs and "invoice" not in theirs
+
+
+def test_deflection_page_gives_its_chart_a_height(client, portal_ws, admin_user):
+    """ECharts draws into the box it is given: without a stylesheet that sizes ``.chart``
+    the chart is 0 px high, an empty band on the page."""
+    client.force_login(admin_user)
+    html = _page(client).content.decode()
+    sheets = re.findall(r'<link rel="stylesheet" href="/static/([^"?]+)', html)
+    rules = "".join((Path(settings.BASE_DIR) / "static" / sheet).read_text() for sheet in sheets)
+    assert re.search(r"\.chart\s*\{[^}]*\bheight:\s*[1-9]", rules), sheets
 
 
 def test_deflection_page_keeps_its_query_count(client, portal_ws, admin_user, dataset):
