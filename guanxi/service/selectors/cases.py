@@ -229,34 +229,85 @@ def _filtered(qs: QuerySet, filters: QueueFilters, *, workspace, actor, now) -> 
     if filters.q:
         term = normalize.fold(filters.q)
         if term:
-            qs = qs.filter(text_q(workspace, term))
+            parts = _search_parts(workspace, term)
+            found = _search_ids(workspace, term, parts)
+            qs = (
+                qs.filter(pk__in=found)
+                if found is not None
+                else qs.filter(_any_of(workspace, parts))
+            )
     return qs
+
+
+# A search that finds at most this many cases hands the page its ids (read them, sort them);
+# beyond it, the matches are common enough that walking the open set in the queue's order
+# meets a page of them soon.
+SEARCH_SET_LIMIT = 2_000
+
+
+def _search_ids(workspace: Workspace, term: str, parts: tuple[Q, Q, Q]) -> list[int] | None:
+    """The ids of the cases ``term`` (folded, 3+ characters; ``parts`` from
+    ``_search_parts``) finds, when there are at most ``SEARCH_SET_LIMIT``; None when there
+    are more, or for a shorter term (no index serves its text test).
+
+    Without it the queue walks the whole open set in its order and tests each case against
+    the search (on PostgreSQL, reading every row for its text): at a million cases, a
+    customer's name — a few hundred cases, fifty of them open — took a second. One read of
+    the search's own indexes, capped, then at most this many primary-key lookups, is a few
+    milliseconds. ``UNION ALL`` (a duplicate only counts twice against the cap) lets the
+    read stop at the cap instead of gathering every match of a common word first."""
+    if len(term) < 3:
+        return None
+    first, *others = (
+        Case.objects.in_workspace(workspace).filter(part).order_by().values_list("pk", flat=True)
+        for part in parts
+    )
+    ids = list(first.union(*others, all=True)[: SEARCH_SET_LIMIT + 1])
+    if len(ids) > SEARCH_SET_LIMIT:
+        return None
+    return sorted(set(ids))
 
 
 def text_q(workspace: Workspace, term: str) -> Q:
     """Cases that ``term`` (folded) finds: a substring of the search text (number, subject,
     the customer's names) or a customer the customers' search finds (pinyin, phone, 1–2
-    Chinese characters). Each part is a set of case ids from an index, so the queue's scan
-    in its own order tests membership only (no row read, no LIKE, per case)."""
+    Chinese characters). The customers' parts are sets of case ids from indexes, and so is
+    the text on SQLite (FTS5, 3+ characters), so the queue's scan in its own order tests
+    membership; PostgreSQL, and any term under three characters, tests the text per row."""
+    return _any_of(workspace, _search_parts(workspace, term))
+
+
+def _any_of(workspace: Workspace, parts: tuple[Q, Q, Q]) -> Q:
+    own = Case.objects.in_workspace(workspace)
+    by_account, by_contact, by_text = parts
+    return (
+        Q(pk__in=own.filter(by_account).values("pk"))
+        | Q(pk__in=own.filter(by_contact).values("pk"))
+        | by_text
+    )
+
+
+def _search_parts(workspace: Workspace, term: str) -> tuple[Q, Q, Q]:
+    """The search's three conditions on a case: its account, its contact (the customers'
+    search), its text (FTS5 on SQLite for 3+ characters, pg_trgm or a scan otherwise)."""
     from guanxi.customers import search as customer_search
     from guanxi.customers.models import Account, Contact
 
-    own = Case.objects.in_workspace(workspace)
     accounts = customer_search.filter_queryset(Account.objects.in_workspace(workspace), term)
     contacts = customer_search.filter_queryset(Contact.objects.in_workspace(workspace), term)
-    found = Q(pk__in=own.filter(account__in=accounts.values("pk")).values("pk")) | Q(
-        pk__in=own.filter(contact__in=contacts.values("pk")).values("pk")
-    )
-    if len(term) < 3:
-        # Trigrams cannot serve one or two characters: the subject is tested row by row.
-        return found | Q(search_text__contains=term)
-    if connection.vendor == "sqlite":
+    by_text = Q(search_text__contains=term)
+    if connection.vendor == "sqlite" and len(term) >= 3:
         quoted = '"' + term.replace('"', '""') + '"'
-        matches = RawSQL(
-            "SELECT rowid FROM service_case_fts WHERE service_case_fts MATCH %s", (quoted,)
+        by_text = Q(
+            pk__in=RawSQL(
+                "SELECT rowid FROM service_case_fts WHERE service_case_fts MATCH %s", (quoted,)
+            )
         )
-        return found | Q(pk__in=matches)
-    return found | Q(search_text__contains=term)
+    return (
+        Q(account__in=accounts.values("pk")),
+        Q(contact__in=contacts.values("pk")),
+        by_text,
+    )
 
 
 def _priorities(filters: QueueFilters) -> list[int]:

@@ -98,6 +98,30 @@ def test_queue_keyset_crosses_priorities_and_null_due(agent, service_ws, q):
     assert keys == sorted(keys) and len({c.pk for c in seen}) == 12
 
 
+@pytest.mark.parametrize("limit", [1, 2_000])
+def test_queue_search_by_id_set_or_in_order(agent, service_ws, account, monkeypatch, limit):
+    """A search with few matches hands the page their ids; one with more than the limit
+    walks the open set in order, testing each case: the same cases either way."""
+    from guanxi.service.selectors import cases as selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_SET_LIMIT", limit)
+    bulk_cases(service_ws, 4)
+    bulk_cases(service_ws, 1, start=4, status="closed")
+    make_case(agent, account=account, subject="空调不制冷")
+
+    def found(q: str) -> set[str]:
+        page = selectors.queue_page(
+            workspace=service_ws, actor=agent, filters=selectors.QueueFilters(q=q)
+        )
+        return {c.subject for c in page.items}
+
+    assert found("批量工单") == {f"批量工单{i}" for i in range(4)}
+    assert found("批量工单3") == {"批量工单3"}
+    assert found("不制冷") == {"空调不制冷"}
+    assert found("上海星河") == {"空调不制冷"}  # the customer's name
+    assert found("没有这个词") == set()
+
+
 def test_queue_filters(agent, other_agent, service_ws, queue, account):
     now = timezone.now()
     complaint = case_type(service_ws, "complaint")
