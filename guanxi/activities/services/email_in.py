@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -232,7 +233,9 @@ def _store(mailbox, uidvalidity, uid, raw, received_at, saved_files, parsed=None
     contact = account = None
     thread_root = ""
     if not parsed.unreadable:
-        parent = match_thread(workspace_id, [parsed.in_reply_to, *parsed.references])
+        parent = match_thread(
+            workspace_id, [parsed.in_reply_to, *parsed.references], sender=parsed.from_address
+        )
         if parent is not None:
             contact, account = parent.contact, parent.account
             thread_root = parent.thread_root or parent.message_id
@@ -370,10 +373,26 @@ def match_sender(workspace_id, address: str) -> Contact | None:
     return contacts.filter(pk=contact_id).select_related("account", "owner").first()
 
 
-def match_thread(workspace_id, message_ids: list[str]) -> EmailMessage | None:
-    """One of our sent messages this one answers (In-Reply-To, then References)."""
+def thread_parties(workspace_id, sent: EmailMessage) -> set[str]:
+    """The addresses that may answer one of our sent messages: its contact's (the primary
+    one and the further ones) and its recipients' (to and cc), normalised."""
+    addresses = {
+        normalize.email(parseaddr(str(a))[1]) for a in [*(sent.to or []), *(sent.cc or [])]
+    }
+    if sent.contact_id:
+        addresses.update(normalize.email(a) for a in contact_addresses(workspace_id, sent.contact))
+    addresses.discard("")
+    return addresses
+
+
+def match_thread(workspace_id, message_ids: list[str], *, sender: str) -> EmailMessage | None:
+    """One of our sent messages this one answers (In-Reply-To, then References) — only if
+    ``sender`` is a party to it (``thread_parties``). Message-IDs are not secret (they are
+    quoted, forwarded, guessable): a header naming our mail from anyone else files nothing
+    onto that customer; the message is matched by its sender like new mail."""
+    address = normalize.email(sender or "")
     ids = [m for m in dict.fromkeys(message_ids) if m]
-    if not ids:
+    if not ids or not address:
         return None
     sent = (
         EmailMessage.objects.in_workspace(workspace_id)
@@ -382,7 +401,11 @@ def match_thread(workspace_id, message_ids: list[str]) -> EmailMessage | None:
         .select_related("contact__owner", "contact__account", "account__owner")
     )
     by_id = {m.message_id: m for m in sent}
-    return next((by_id[m] for m in ids if m in by_id), None)
+    for message_id in ids:
+        parent = by_id.get(message_id)
+        if parent is not None and address in thread_parties(workspace_id, parent):
+            return parent
+    return None
 
 
 # --- handlers of new messages ----------------------------------------------------------------

@@ -1,5 +1,6 @@
 """E-mail in against a real IMAP server (dovecot on loopback): fetch, match known and
-unknown senders, thread a reply to our sent mail, attachments, GB2312 headers, bad MIME,
+unknown senders, thread a reply to our sent mail (only from its parties: a forged
+In-Reply-To from anyone else is new mail), attachments, GB2312 headers, bad MIME,
 a crash mid-fetch, concurrent fetches, triage filing and dismissal."""
 
 from __future__ import annotations
@@ -140,7 +141,22 @@ def test_unknown_sender_waits_in_triage_for_the_triage_owner(workspace, dovecot,
     assert not TimelineEntry.objects.filter(workspace=workspace, kind="email").exists()
 
 
-def test_a_reply_to_our_mail_is_threaded_even_from_a_new_address(
+def _sent_to(contact, rep, workspace, capture, **extra):
+    with capture(execute=True):
+        sent = email_out.email_send(
+            actor=rep,
+            workspace=workspace,
+            contact_id=contact.pk,
+            subject="报价",
+            body="附件",
+            **extra,
+        )
+    sent.refresh_from_db()
+    assert sent.status == EmailStatus.SENT
+    return sent
+
+
+def test_a_reply_to_our_mail_is_threaded(
     workspace,
     dovecot,
     mailbox,
@@ -149,26 +165,64 @@ def test_a_reply_to_our_mail_is_threaded_even_from_a_new_address(
     smtp_server,
     django_capture_on_commit_callbacks,
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        sent = email_out.email_send(
-            actor=rep, workspace=workspace, contact_id=contact.pk, subject="报价", body="附件"
-        )
-    sent.refresh_from_db()
-    assert sent.status == EmailStatus.SENT
+    sent = _sent_to(
+        contact, rep, workspace, django_capture_on_commit_callbacks, cc=["boss@customer.cn"]
+    )
     outgoing = smtp_server.messages[0]
     assert outgoing["Reply-To"] == "sales@crm.example.com"
-    reply = message(
-        sender="assistant@customer-new.cn",
-        subject="Re: 报价",
-        in_reply_to=outgoing["Message-ID"],
-        message_id="<reply-1@customer-new.cn>",
-    )
-    dovecot.deliver(reply, mailbox.folder)
+    # From the contact, and from the colleague we copied (not a contact of ours).
+    for n, sender in enumerate(("Li Lei <LiLei@Customer.CN>", "boss@customer.cn")):
+        reply = message(
+            sender=sender,
+            subject="Re: 报价",
+            in_reply_to=outgoing["Message-ID"],
+            message_id=f"<reply-{n}@customer.cn>",
+        )
+        dovecot.deliver(reply, mailbox.folder)
     fetch(mailbox)
-    email = EmailMessage.objects.get(workspace=workspace, direction="in")
-    assert email.status == EmailStatus.FILED and email.contact_id == contact.pk
-    assert email.thread_root == sent.message_id
-    assert email.in_reply_to == sent.message_id
+    for email in EmailMessage.objects.filter(workspace=workspace, direction="in"):
+        assert email.status == EmailStatus.FILED and email.contact_id == contact.pk
+        assert email.thread_root == sent.message_id
+        assert email.in_reply_to == sent.message_id
+
+
+def test_a_forged_reply_header_does_not_file_a_strangers_mail_onto_the_thread(
+    workspace,
+    dovecot,
+    mailbox,
+    contact,
+    rep,
+    triager,
+    smtp_server,
+    django_capture_on_commit_callbacks,
+):
+    sent = _sent_to(contact, rep, workspace, django_capture_on_commit_callbacks)
+    other = ContactFactory(
+        workspace=workspace, owner=rep, name="韩梅梅", email="hanmeimei@other.cn"
+    )
+    # A stranger and another customer quote our Message-ID (In-Reply-To and References).
+    for n, sender in enumerate(("attacker@evil.example.com", "hanmeimei@other.cn")):
+        forged = message(
+            sender=sender,
+            subject="Re: 报价",
+            in_reply_to=sent.message_id,
+            message_id=f"<forged-{n}@evil.example.com>",
+        )
+        dovecot.deliver(forged, mailbox.folder)
+    fetch(mailbox)
+    stranger = EmailMessage.objects.get(
+        workspace=workspace, from_address="attacker@evil.example.com"
+    )
+    assert stranger.status == EmailStatus.TRIAGE and stranger.assigned_to_id == triager.pk
+    assert stranger.contact_id is None and stranger.account_id is None
+    assert stranger.thread_root == "<forged-0@evil.example.com>"  # its own thread
+    assert stranger.entry_id is None
+    filed = EmailMessage.objects.get(workspace=workspace, from_address="hanmeimei@other.cn")
+    assert filed.status == EmailStatus.FILED and filed.contact_id == other.pk
+    assert filed.thread_root == "<forged-1@evil.example.com>"
+    assert not TimelineEntry.objects.filter(
+        workspace=workspace, kind="email", direction="in", contacts=contact
+    ).exists()
 
 
 def test_attachments_are_stored_with_their_names_and_hashes(workspace, dovecot, mailbox):
