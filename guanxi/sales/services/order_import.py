@@ -133,16 +133,17 @@ def import_dir(workspace_id: int) -> Path:
     return path
 
 
-def detect_encoding(sample: bytes) -> str:
+def detect_encoding(sample: bytes, *, final: bool = False) -> str:
+    """The text encoding of a file that starts with ``sample`` (``final``: the whole file)."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
-        codecs.getincrementaldecoder("utf-8")(errors="strict").decode(sample, final=False)
+        codecs.getincrementaldecoder("utf-8")(errors="strict").decode(sample, final=final)
         return "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        codecs.getincrementaldecoder("gb18030")(errors="strict").decode(sample, final=False)
+        codecs.getincrementaldecoder("gb18030")(errors="strict").decode(sample, final=final)
     except UnicodeDecodeError:
         raise _file_error(_("The file is neither UTF-8 nor GBK/GB18030 text.")) from None
     return "gb18030"
@@ -157,14 +158,18 @@ def _open(path: Path) -> tuple[io.TextIOWrapper, list[str], dict[str, int]]:
         sample = f.read(SAMPLE_BYTES)
     if sample.startswith(b"PK\x03\x04"):
         raise _file_error(_("Save the sheet as CSV (UTF-8) and import that file."))
-    encoding = detect_encoding(sample)
+    encoding = detect_encoding(sample, final=len(sample) < SAMPLE_BYTES)
     text = open(path, encoding=encoding, newline="")  # noqa: SIM115 (closed by the caller)
     head = sample.decode(encoding, errors="ignore").splitlines()[:1]
     delimiter = "\t" if head and head[0].count("\t") > head[0].count(",") else ","
     if head and head[0].count(";") > max(head[0].count(","), head[0].count("\t")):
         delimiter = ";"
     rows = csv.reader(text, delimiter=delimiter)
-    headers = next(rows, None)
+    try:
+        headers = next(rows, None)
+    except UnicodeDecodeError:
+        text.close()
+        raise _file_error(_("The file is neither UTF-8 nor GBK/GB18030 text.")) from None
     if not headers:
         text.close()
         raise _file_error(_("The file is empty."))

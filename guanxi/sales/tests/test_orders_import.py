@@ -134,6 +134,18 @@ def test_missing_columns_refused(boss, sales_ws):
     assert not OrderImport.objects.in_workspace(sales_ws).exists()
 
 
+@pytest.mark.parametrize("source", [b"\xb5", b"\xff\xfe\x00", "客户编码".encode("gb18030")[:-1]])
+def test_a_file_that_is_no_text_is_refused(boss, sales_ws, source):
+    """A short file cut inside a character (schemathesis sent one) is no text: a clear
+    message, not a 500."""
+    with pytest.raises(ApplicationError) as err:
+        order_import.order_import_create(
+            actor=boss, workspace=sales_ws, file_name="x.csv", source=source
+        )
+    assert "file" in err.value.fields
+    assert not OrderImport.objects.in_workspace(sales_ws).exists()
+
+
 def test_rights(rep, sales_ws):
     with pytest.raises(PermissionDenied):  # a rep may not import in bulk
         order_import.order_import_create(
