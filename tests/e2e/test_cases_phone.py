@@ -88,7 +88,7 @@ def test_a_complaint_from_a_call_on_a_phone(page, workspace_admin, login, screen
     # Back on the case: the customer answered (by hand here), then resolve.
     page.goto(f"/service/cases/{case.pk}/")
     _settle(page)
-    page.click("button:has-text('Customer answered'), button:has-text('客户已回复')")
+    page.click("button:has-text('Customer answered'), button:has-text('客户已答复')")
     page.wait_for_selector("details.case-resolve")
     _settle(page)
     page.click("details.case-resolve summary")
