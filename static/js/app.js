@@ -49,9 +49,8 @@
     });
   });
 
-  document.body && document.body.addEventListener("toast", function (event) {
-    toast(event.detail.message || event.detail.value, event.detail.level);
-  });
+  // htmx's events bubble: one listener on the document sees each once (another on the
+  // body as well showed every toast twice).
   document.addEventListener("toast", function (event) {
     toast(event.detail.message || event.detail.value, event.detail.level);
   });
