@@ -140,7 +140,7 @@ class PolicyForm(forms.Form):
         label=_("Resolution within (business minutes)"), min_value=1
     )
     warn_at_percent = forms.IntegerField(
-        label=_("Warn at (% of the target)"), min_value=1, max_value=100, initial=80
+        label=_("Warn at this share of the target (%)"), min_value=1, max_value=100, initial=80
     )
     active = forms.BooleanField(label=pgettext_lazy("policy", "Active"), required=False)
 

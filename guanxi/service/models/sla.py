@@ -78,7 +78,9 @@ class SlaPolicy(WorkspaceModel):
     first_response_minutes = models.PositiveIntegerField(_("first response within (minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution within (minutes)"))
     # A warning when this share of the target has been used (80 = at 80 %).
-    warn_at_percent = models.PositiveSmallIntegerField(_("warn at (% of target)"), default=80)
+    warn_at_percent = models.PositiveSmallIntegerField(
+        _("warn at this share of the target (%)"), default=80
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -324,3 +324,29 @@ def test_policy_pages_fixed_queries(sla_ws, sla_admin, sla_agent2):
         assert client.get(f"/service/sla/policies/{policy.pk}/").status_code == 200
     assert len(large_list) == len(small_list)
     assert len(large_one) == len(small_one)
+
+
+def test_the_warning_share_reads_without_a_percent_placeholder(sla_ws, sla_manager, sla_agent):
+    """The label was "warn at (% of target)", whose "% o" gettext's tools and the catalogs'
+    checker read as a format placeholder; it says it in words, on the form and the facts."""
+    import re
+
+    from guanxi.service.sla_forms import PolicyForm
+
+    placeholder = re.compile(r"%(?!\()[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
+    labels = [
+        str(SlaPolicy._meta.get_field("warn_at_percent").verbose_name),
+        str(PolicyForm.base_fields["warn_at_percent"].label),
+    ]
+    assert labels == [
+        "warn at this share of the target (%)",
+        "Warn at this share of the target (%)",
+    ]
+    assert not any(placeholder.search(label) for label in labels)
+    policy = SlaPolicy.objects.in_workspace(sla_ws).first()
+    url = f"/service/sla/policies/{policy.pk}/"
+    form_page = client_for(sla_manager).get(url).content.decode()
+    facts_page = client_for(sla_agent).get(url).content.decode()
+    assert 'name="warn_at_percent"' in form_page
+    for page in (form_page, facts_page):
+        assert "Warn at this share of the target (%)" in page
