@@ -1,6 +1,7 @@
 """The cases demo: about 300 cases over the demo customers (history in bulk, open ones
 through the services), with conversations, open complaints flagging their customers; quick;
-a second run adds nothing. The service demo runs the parts in order."""
+a second run adds nothing. The service demo runs the parts in order (the knowledge base,
+cases, the portal's settings and searches), and a second run of it adds nothing."""
 
 from __future__ import annotations
 
@@ -13,8 +14,15 @@ from guanxi.customers.models import Account, Contact
 from guanxi.customers.tests.factories import AccountFactory, ContactFactory
 from guanxi.platform.models import User
 from guanxi.platform.tests.factories import UserFactory
-from guanxi.service import cases_demo, demo
-from guanxi.service.models import Case, CaseMessage, CaseTypeKind
+from guanxi.service import cases_demo, demo, knowledge_demo, portal_demo
+from guanxi.service.models import (
+    Article,
+    Case,
+    CaseMessage,
+    CaseTypeKind,
+    PortalSearch,
+    PortalSettings,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +68,27 @@ def test_demo_seeds_cases_quickly_and_once(demo_ws):
     }
 
 
-def test_service_demo_runs_the_parts(demo_ws):
+def test_service_demo_runs_the_parts_once(demo_ws):
+    assert {"knowledge", "cases", "portal"} <= set(demo.PARTS)
+    assert demo.PARTS.index("knowledge") < demo.PARTS.index("portal")  # the portal links articles
     demo.seed_demo(workspace=demo_ws, users=_users(demo_ws))
-    assert Case.objects.in_workspace(demo_ws).count() >= cases_demo.OPEN
+
+    def counts():
+        return {
+            model.__name__: model.objects.in_workspace(demo_ws).count()
+            for model in (Case, CaseMessage, Article, PortalSearch, PortalSettings)
+        }
+
+    seeded = counts()
+    assert seeded["Case"] >= cases_demo.OPEN
+    expected = len(knowledge_demo.ARTICLES) + len(knowledge_demo.TRANSLATIONS) + 1
+    assert seeded["Article"] == expected
+    assert seeded["PortalSearch"] > 0 and seeded["PortalSettings"] == 1
+    assert PortalSettings.objects.in_workspace(demo_ws).get().welcome == portal_demo.WELCOME
+    # The searches opened the knowledge base's public articles.
+    opened = PortalSearch.objects.in_workspace(demo_ws).exclude(opened_article=None)
+    assert opened.exists()
+    assert not opened.exclude(opened_article__visibility="public").exists()
+    # ``make run`` loads the demo once, but a second run adds nothing.
+    demo.seed_demo(workspace=demo_ws, users=_users(demo_ws))
+    assert counts() == seeded
