@@ -100,8 +100,8 @@ def test_queue_keyset_crosses_priorities_and_null_due(agent, service_ws, q):
 
 @pytest.mark.parametrize("limit", [1, 2_000])
 def test_queue_search_by_id_set_or_in_order(agent, service_ws, account, monkeypatch, limit):
-    """A search with few matches hands the page their ids; one with more than the limit
-    walks the open set in order, testing each case: the same cases either way."""
+    """A search with few matches hands the page their ids (PostgreSQL); one with more than
+    the limit walks the open set in order, testing each case: the same cases either way."""
     from guanxi.service.selectors import cases as selectors
 
     monkeypatch.setattr(selectors, "SEARCH_SET_LIMIT", limit)
