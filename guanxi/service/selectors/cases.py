@@ -364,9 +364,10 @@ def queue_page(
     keyset (no OFFSET, no COUNT), with type, category, customer, queue and assignee joined.
 
     A case number typed in the search finds that case whatever the other filters. On
-    PostgreSQL (and for a search) the page is one query; on SQLite each (priority, due set
-    or not) is one index range scan, stopping when the page is full: at most eight
-    queries, usually one or two.
+    PostgreSQL (and for a search) the page is one query — after, on PostgreSQL, one read
+    of the search's ids (``_search_ids``); on SQLite each (priority, due set or not) is one
+    index range scan, stopping when the page is full: at most eight queries, usually one
+    or two.
     """
     limit = clamp_limit(limit)
     now = now or timezone.now()
