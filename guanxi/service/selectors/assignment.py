@@ -204,11 +204,15 @@ def board(*, workspace: Workspace, actor: User, queue: Queue) -> Board:
 
 
 def dispatches_visible(*, workspace: Workspace, actor: User) -> QuerySet[Dispatch]:
-    """The dispatches the actor may read (technicians: their own)."""
+    """The dispatches the actor may read (technicians: their own), and those the actor sent
+    (a manager may send a technician from outside their team and must see the visit)."""
     qs = Dispatch.objects.in_workspace(workspace).select_related(
         "case", "case__account", "case__contact", "technician", "task"
     )
-    return permissions.visible(qs, actor=actor, object_key=DISPATCH)
+    visible = permissions.visible(qs, actor=actor, object_key=DISPATCH)
+    if not permissions.can(actor, DISPATCH, Action.READ):
+        return visible
+    return qs.filter(Q(pk__in=visible.values("pk")) | Q(created_by=actor))
 
 
 def dispatch_get(*, workspace: Workspace, actor: User, dispatch_id) -> Dispatch:

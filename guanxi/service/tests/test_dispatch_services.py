@@ -312,3 +312,32 @@ def test_other_workspace_cannot_touch_a_dispatch(service_ws, manager, crew, othe
         dispatch.dispatch_cancel(actor=reader, workspace=service_ws, dispatch_id=made.pk)
     made.refresh_from_db()
     assert made.status == "scheduled"
+
+
+def test_a_manager_sees_the_visit_they_sent_outside_their_team(service_ws, manager, crew):
+    """杭师傅 is in no team: the manager's team scope does not cover him, but the manager
+    sent him and sees that visit (and no one else's outside the team)."""
+    from guanxi.service.selectors import assignment as selectors
+
+    sent = dispatch.dispatch_create(
+        actor=manager,
+        workspace=service_ws,
+        case_id=crew["case"].pk,
+        technician_id=crew["regional"].pk,
+        starts_at=at(tomorrow(), 14),
+        ends_at=at(tomorrow(), 16),
+    )
+    colleague = make_agent(service_ws, "另一位经理", role="service_manager")
+    other = dispatch.dispatch_create(
+        actor=colleague,
+        workspace=service_ws,
+        case_id=crew["case"].pk,
+        technician_id=crew["regional"].pk,
+        starts_at=at(tomorrow() + dt.timedelta(days=1), 9),
+        ends_at=at(tomorrow() + dt.timedelta(days=1), 10),
+    )
+    seen = selectors.case_dispatches(workspace=service_ws, actor=manager, case=crew["case"])
+    assert [d.pk for d in seen] == [sent.pk]
+    assert selectors.dispatch_get(workspace=service_ws, actor=manager, dispatch_id=sent.pk)
+    with pytest.raises(NotFound):
+        selectors.dispatch_get(workspace=service_ws, actor=manager, dispatch_id=other.pk)
