@@ -227,9 +227,12 @@ def sms_provider_update(
     return account
 
 
-def sms_provider_rotate_secret(*, actor: User, workspace: Workspace) -> ProviderAccount:
-    """A new shared secret for the SMS provider (the old one stops working at once: give
-    the new one to the gateway)."""
+def provider_rotate_secret(
+    *, actor: User, workspace: Workspace, kind: str, label, missing
+) -> ProviderAccount:
+    """A new shared secret for the workspace's active provider of ``kind`` (SMS or
+    telephony); the old one stops working at once. ``label`` names the provider in the
+    audit log, ``missing`` is the message when there is none yet."""
     from guanxi.integrations.models import _secret
 
     permissions.require(actor, CONFIGURATION, Action.UPDATE)
@@ -237,13 +240,11 @@ def sms_provider_rotate_secret(*, actor: User, workspace: Workspace) -> Provider
         account = (
             ProviderAccount.objects.in_workspace(workspace)
             .select_for_update()
-            .filter(kind=ProviderKind.SMS, active=True)
+            .filter(kind=kind, active=True)
             .first()
         )
         if account is None:
-            raise ApplicationError(
-                _("Choose the SMS provider first."), code="no_provider", status=409
-            )
+            raise ApplicationError(missing, code="no_provider", status=409)
         account.secret = _secret()
         account.save(update_fields=["secret", "updated_at"])
         audit.log(
@@ -252,10 +253,21 @@ def sms_provider_rotate_secret(*, actor: User, workspace: Workspace) -> Provider
             action=AuditAction.UPDATE,
             object_key=PROVIDER_AUDIT_KEY,
             object_id=account.pk,
-            object_repr=str(_("SMS provider")),
+            object_repr=str(label),
             changes={"secret": ["…", "…"]},
         )
     return account
+
+
+def sms_provider_rotate_secret(*, actor: User, workspace: Workspace) -> ProviderAccount:
+    """A new shared secret for the SMS provider (give the new one to the gateway)."""
+    return provider_rotate_secret(
+        actor=actor,
+        workspace=workspace,
+        kind=ProviderKind.SMS,
+        label=_("SMS provider"),
+        missing=_("Choose the SMS provider first."),
+    )
 
 
 def sms_test_send(*, actor: User, workspace: Workspace, phone: str, body: str = "") -> SmsMessage:

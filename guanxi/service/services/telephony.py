@@ -49,13 +49,13 @@ from guanxi.platform.models import Action, AuditAction, User, Workspace
 
 from ..models import AgentProfile, CallEvent, CallEventKind, ScreenPop
 from ..objects import CALL, CONFIGURATION
+from .channels import PROVIDER_AUDIT_KEY, provider_rotate_secret
 
 logger = logging.getLogger(__name__)
 
 POP_TTL = dt.timedelta(seconds=90)
 MATCHES_MAX = 20
 URL_MAX = 500
-PROVIDER_AUDIT_KEY = "integrations.provider_account"
 # The outcomes the timeline knows; anything else the provider says is kept in the entry's
 # data and the call log.
 TIMELINE_OUTCOMES = {"connected", "no_answer", "busy", "voicemail", "wrong_number"}
@@ -563,32 +563,13 @@ def telephony_provider_update(
 def telephony_provider_rotate_secret(*, actor: User, workspace: Workspace) -> ProviderAccount:
     """A new shared secret (the old one stops working at once: give the new one to the
     call centre)."""
-    from guanxi.integrations.models import _secret
-
-    permissions.require(actor, CONFIGURATION, Action.UPDATE)
-    with transaction.atomic():
-        account = (
-            ProviderAccount.objects.in_workspace(workspace)
-            .select_for_update()
-            .filter(kind=ProviderKind.TELEPHONY, active=True)
-            .first()
-        )
-        if account is None:
-            raise ApplicationError(
-                _("Choose the telephony provider first."), code="no_provider", status=409
-            )
-        account.secret = _secret()
-        account.save(update_fields=["secret", "updated_at"])
-        audit.log(
-            actor=actor,
-            workspace=workspace,
-            action=AuditAction.UPDATE,
-            object_key=PROVIDER_AUDIT_KEY,
-            object_id=account.pk,
-            object_repr=str(_("Telephony provider")),
-            changes={"secret": ["…", "…"]},
-        )
-    return account
+    return provider_rotate_secret(
+        actor=actor,
+        workspace=workspace,
+        kind=ProviderKind.TELEPHONY,
+        label=_("Telephony provider"),
+        missing=_("Choose the telephony provider first."),
+    )
 
 
 def call_simulate(*, actor: User, workspace: Workspace, caller: str, agent_id: int) -> Received:
