@@ -35,17 +35,15 @@ from dataclasses import dataclass
 from functools import partial
 
 import phonenumbers
-from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.common.errors import ApplicationError
 from guanxi.platform import registry
 
-from . import signatures
+from . import providers, signatures
 from .models import ProviderAccount, ProviderKind, SmsDirection, SmsMessage, SmsState
 
 logger = logging.getLogger(__name__)
@@ -179,26 +177,16 @@ _builtin_providers: dict[str, type[SmsProvider]] = {
 
 def provider_class(name: str) -> type[SmsProvider] | None:
     """The provider class of ``name``: the built-in ones, then the ``SMS_PROVIDERS`` setting."""
-    if name in _builtin_providers:
-        return _builtin_providers[name]
-    dotted = dict(getattr(settings, "SMS_PROVIDERS", {}) or {}).get(name)
-    if not dotted:
-        return None
-    return import_string(dotted)
+    return providers.provider_class(_builtin_providers, "SMS_PROVIDERS", name)
 
 
 def provider_names() -> list[str]:
-    return [*_builtin_providers, *dict(getattr(settings, "SMS_PROVIDERS", {}) or {})]
+    return providers.provider_names(_builtin_providers, "SMS_PROVIDERS")
 
 
 def sms_account(workspace) -> ProviderAccount | None:
     """The workspace's active SMS provider account, or None (then ``console`` sends)."""
-    return (
-        ProviderAccount.objects.in_workspace(workspace)
-        .filter(kind=ProviderKind.SMS, active=True)
-        .order_by("id")
-        .first()
-    )
+    return providers.active_account(workspace, ProviderKind.SMS)
 
 
 def provider_for(workspace) -> SmsProvider:

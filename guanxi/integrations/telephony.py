@@ -28,13 +28,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.common.errors import ApplicationError
 
-from . import signatures
+from . import providers, signatures
 from .models import ProviderAccount, ProviderKind
 from .sms import phone_e164
 
@@ -176,26 +174,16 @@ _builtin_providers: dict[str, type[TelephonyProvider]] = {
 
 def provider_class(name: str) -> type[TelephonyProvider] | None:
     """The provider class of ``name``: the built-in ones, then ``TELEPHONY_PROVIDERS``."""
-    if name in _builtin_providers:
-        return _builtin_providers[name]
-    dotted = dict(getattr(settings, "TELEPHONY_PROVIDERS", {}) or {}).get(name)
-    if not dotted:
-        return None
-    return import_string(dotted)
+    return providers.provider_class(_builtin_providers, "TELEPHONY_PROVIDERS", name)
 
 
 def provider_names() -> list[str]:
-    return [*_builtin_providers, *dict(getattr(settings, "TELEPHONY_PROVIDERS", {}) or {})]
+    return providers.provider_names(_builtin_providers, "TELEPHONY_PROVIDERS")
 
 
 def telephony_account(workspace) -> ProviderAccount | None:
     """The workspace's active telephony account, or None (then nobody can click to call)."""
-    return (
-        ProviderAccount.objects.in_workspace(workspace)
-        .filter(kind=ProviderKind.TELEPHONY, active=True)
-        .order_by("id")
-        .first()
-    )
+    return providers.active_account(workspace, ProviderKind.TELEPHONY)
 
 
 def provider_for(account: ProviderAccount | None) -> TelephonyProvider:
